@@ -1,0 +1,138 @@
+"""The composition root: the one function that builds every dependency from settings.
+
+`server.py`, `worker.py`, the CLI and the tests all call `build_deps` (tests with overrides).
+Nothing here connects to anything: engines and Redis clients connect on first use.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import fakeredis
+from redis import Redis
+from sqlalchemy import Engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from clock import Clock, SystemClock
+from crypto import DataCipher, new_data_key
+from db import async_session_factory, make_async_engine, make_sync_engine
+from jobqueue import Enqueuer, JobContext, JobQueue
+from settings import Settings, SettingsError
+
+
+@dataclass
+class Deps:
+    settings: Settings
+    clock: Clock
+    cipher: DataCipher
+    secret_key: bytes
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    redis: Redis
+    queue: JobQueue
+    # Set when jobs run inside this process (embedded defaults): wakes the in-process worker.
+    work_available: threading.Event | None
+    _sync_engine: Engine | None = field(default=None, repr=False)
+    _enqueuer: Enqueuer | None = field(default=None, repr=False)
+
+    @property
+    def enqueuer(self) -> Enqueuer:
+        # Built on first use so it belongs to the running event loop.
+        if self._enqueuer is None:
+            self._enqueuer = Enqueuer(self.queue)
+        return self._enqueuer
+
+    @property
+    def sync_engine(self) -> Engine:
+        if self._sync_engine is None:
+            self._sync_engine = make_sync_engine(self.settings.resolved_database_url, self.cipher)
+        return self._sync_engine
+
+    def job_context(self) -> JobContext:
+        return JobContext(self.settings, self.clock, self.cipher, self.sync_engine, self.queue)
+
+    async def aclose(self) -> None:
+        await self.engine.dispose()
+        if self._sync_engine is not None:
+            self._sync_engine.dispose()
+        self.redis.close()
+
+
+def _key_file(settings: Settings, name: str, make: str) -> str:
+    """Read a generated key from the data folder, creating it (owner-only) the first time."""
+    path: Path = settings.data_dir / "keys" / name
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(make + "\n")
+    return make
+
+
+def _secrets(settings: Settings) -> tuple[str, list[str]]:
+    """The secret key and the data keys: configured, or generated into the data folder.
+
+    On PostgreSQL several processes (maybe on several hosts) must share the keys, so they have to
+    be configured; a key generated on one host would make the others unable to read the data.
+    """
+    secret = settings.secret_key.get_secret_value() if settings.secret_key else None
+    data = settings.data_key.get_secret_value() if settings.data_key else None
+    if not settings.embedded_database and (secret is None or data is None):
+        missing = [
+            name
+            for name, value in (("HOTLINE_SECRET_KEY", secret), ("HOTLINE_DATA_KEY", data))
+            if value is None
+        ]
+        raise SettingsError(
+            f"{' and '.join(missing)} must be set when HOTLINE_DATABASE_URL is PostgreSQL "
+            "(every server and worker needs the same keys); `hotline keys` prints new ones"
+        )
+    if secret is None:
+        secret = _key_file(settings, "secret_key", secrets.token_urlsafe(48))
+    if data is None:
+        data = _key_file(settings, "data_key", new_data_key())
+    return secret, [key for key in data.split(",") if key.strip()]
+
+
+def build_deps(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    redis: Redis | None = None,
+) -> Deps:
+    if settings.embedded_database:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    secret, data_keys = _secrets(settings)
+    try:
+        cipher = DataCipher(data_keys, lookup_secret=secret.encode())
+    except ValueError as exc:
+        raise SettingsError(f"HOTLINE_DATA_KEY: not a valid Fernet key ({exc})") from exc
+
+    work_available: threading.Event | None = None
+    if redis is None:
+        if settings.embedded_queue:
+            # The in-process Redis stand-in: the same rq code path, without a Redis server.
+            redis = fakeredis.FakeRedis(server=fakeredis.FakeServer())
+        else:
+            redis = Redis.from_url(str(settings.redis_url), socket_timeout=5, socket_connect_timeout=3)
+    if settings.embedded_queue:
+        work_available = threading.Event()
+    queue = JobQueue(redis, on_enqueued=work_available.set if work_available else None)
+
+    engine = make_async_engine(settings.resolved_database_url, cipher)
+    return Deps(
+        settings=settings,
+        clock=clock or SystemClock(),
+        cipher=cipher,
+        secret_key=secret.encode(),
+        engine=engine,
+        sessions=async_session_factory(engine),
+        redis=redis,
+        queue=queue,
+        work_available=work_available,
+    )

@@ -1,0 +1,205 @@
+"""`hotline`: the one command to run, migrate, administer and demonstrate the service."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from collections.abc import Sequence
+
+from settings import Settings, SettingsError, load_settings
+
+DESCRIPTION = """\
+hotline: intake and triage for a hotline about radicalisation and extremism concerns.
+
+With no configuration everything runs in one process on embedded defaults (SQLite under ./var/,
+an in-process job queue). Set HOTLINE_DATABASE_URL and HOTLINE_REDIS_URL to run on PostgreSQL and
+Redis with separate `hotline worker` processes. `hotline config` lists every setting.
+"""
+
+
+def _serve(settings: Settings, _args: argparse.Namespace) -> int:
+    import server
+
+    server.main(settings)
+    return 0
+
+
+def _worker(settings: Settings, _args: argparse.Namespace) -> int:
+    import worker
+
+    worker.main(settings)
+    return 0
+
+
+def _db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
+    from migrations import runner
+
+    if settings.embedded_database:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    runner.upgrade(settings.resolved_database_url, args.revision)
+    print(f"database schema upgraded to {args.revision}")
+    return 0
+
+
+def _staff_add(settings: Settings, args: argparse.Namespace) -> int:
+    from access.models import Role
+    from access.passwords import MIN_PASSWORD_LENGTH
+    from access.service import AccountExists, create_user
+    from bootstrap import build_deps
+
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass(f"Password for {args.username} (at least {MIN_PASSWORD_LENGTH} characters): ")
+        if password != getpass.getpass("Repeat the password: "):
+            print("error: the passwords differ", file=sys.stderr)
+            return 2
+    deps = build_deps(settings)
+    context = deps.job_context()
+    try:
+        with context.transaction() as session:
+            create_user(
+                session,
+                username=args.username,
+                display_name=args.name or args.username,
+                password=password,
+                role=Role(args.role),
+                now=deps.clock.now(),
+            )
+    except AccountExists:
+        print(f"error: a staff account named {args.username!r} already exists", file=sys.stderr)
+        return 1
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        deps.sync_engine.dispose()
+    print(f"staff account {args.username!r} created with role {args.role}")
+    return 0
+
+
+def _demo(settings: Settings, args: argparse.Namespace) -> int:
+    import demo
+    from migrations import runner
+
+    if not settings.embedded_database and not args.yes_this_database:
+        print(
+            "error: refusing to load demo data into PostgreSQL without --yes-this-database",
+            file=sys.stderr,
+        )
+        return 2
+    if settings.embedded_database:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        runner.upgrade(settings.resolved_database_url)
+    print(demo.load(settings))
+    return 0
+
+
+def _keys(_settings: Settings | None, _args: argparse.Namespace) -> int:
+    import secrets
+
+    from crypto import new_data_key
+
+    print(f"HOTLINE_SECRET_KEY={secrets.token_urlsafe(48)}")
+    print(f"HOTLINE_DATA_KEY={new_data_key()}")
+    return 0
+
+
+def _config(_settings: Settings | None, _args: argparse.Namespace) -> int:
+    for name, field in Settings.model_fields.items():
+        default = "(empty)" if field.default is None else field.default
+        print(f"HOTLINE_{name.upper():<26} default {default!s:<12} {field.description}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hotline", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser(
+        "serve",
+        help="run the web server (and, on embedded defaults, the jobs too)",
+        description="Run the web server. On embedded defaults it also migrates the SQLite "
+        "database and runs jobs in-process; on PostgreSQL run `hotline db upgrade` first and "
+        "start `hotline worker` processes beside it.",
+    )
+    serve.set_defaults(handler=_serve)
+
+    work = commands.add_parser(
+        "worker",
+        help="run background jobs and the sweeper (needs HOTLINE_REDIS_URL)",
+        description="Run rq jobs from Redis and the sweeper that re-enqueues work Redis lost. "
+        "Start as many as you like; they take turns sweeping.",
+    )
+    work.set_defaults(handler=_worker)
+
+    db = commands.add_parser("db", help="database schema", description="Manage the database schema.")
+    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="COMMAND")
+    upgrade = db_commands.add_parser(
+        "upgrade", help="apply migrations up to the newest (or --revision)", description="Apply Alembic migrations."
+    )
+    upgrade.add_argument("--revision", default="head", help="target revision (default: head)")
+    upgrade.set_defaults(handler=_db_upgrade)
+
+    staff = commands.add_parser("staff", help="staff accounts", description="Manage staff accounts.")
+    staff_commands = staff.add_subparsers(dest="staff_command", required=True, metavar="COMMAND")
+    add = staff_commands.add_parser(
+        "add", help="create a staff account", description="Create a staff account; the password is asked for."
+    )
+    add.add_argument("username")
+    add.add_argument("--name", help="display name shown to colleagues")
+    add.add_argument(
+        "--role", choices=["hotline", "coordinator", "admin"], default="hotline", help="default: hotline"
+    )
+    add.add_argument(
+        "--password-stdin", action="store_true", help="read the password from one line of standard input"
+    )
+    add.set_defaults(handler=_staff_add)
+
+    demo = commands.add_parser(
+        "demo",
+        help="load demo data (a few dozen contacts, and a demo login)",
+        description="Load realistic demo contacts in Danish and English across both hotlines and "
+        "all channels, and create the staff login `demo`. Safe to run twice.",
+    )
+    demo.add_argument(
+        "--yes-this-database", action="store_true", help="allow loading into a PostgreSQL database"
+    )
+    demo.set_defaults(handler=_demo)
+
+    keys = commands.add_parser(
+        "keys", help="print new secret and data keys", description="Print a new HOTLINE_SECRET_KEY and HOTLINE_DATA_KEY."
+    )
+    keys.set_defaults(handler=_keys, needs_settings=False)
+
+    config = commands.add_parser(
+        "config", help="list every setting with its default", description="List every HOTLINE_* setting."
+    )
+    config.set_defaults(handler=_config, needs_settings=False)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if not getattr(args, "needs_settings", True):
+        return int(args.handler(None, args))
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"hotline: {exc}", file=sys.stderr)
+        return 2
+    from logs import configure_logging
+
+    configure_logging(settings.log_level, settings.log_format)
+    try:
+        return int(args.handler(settings, args))
+    except SettingsError as exc:
+        print(f"hotline: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,97 @@
+"""What arrives at a hotline: the hotlines themselves and each inbound contact."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from db import Base, BigId, EncryptedJSON, EncryptedText, UTCDateTime, enum_column
+
+
+class Channel(StrEnum):
+    WEB_FORM = "web_form"
+    PHONE = "phone"
+    SMS = "sms"
+    WHATSAPP = "whatsapp"
+    WEB_CHAT = "web_chat"
+
+
+class ReporterRole(StrEnum):
+    PROFESSIONAL = "professional"
+    RELATIVE = "relative"
+    FRIEND = "friend"
+    OTHER = "other"
+    UNKNOWN = "unknown"
+
+
+class PhoneStatus(StrEnum):
+    """What we know about the reporter's number; `withheld` means nothing is stored."""
+
+    NONE = "none"
+    PENDING = "pending"
+    VALID = "valid"
+    INVALID = "invalid"
+    WITHHELD = "withheld"
+
+
+class Hotline(Base):
+    """A hotline with its own numbers and opening hours (the Copenhagen line, the national line)."""
+
+    __tablename__ = "hotlines"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name_da: Mapped[str] = mapped_column(String(120))
+    name_en: Mapped[str] = mapped_column(String(120))
+    case_prefix: Mapped[str] = mapped_column(String(8), unique=True)
+    phone_numbers: Mapped[list[str]] = mapped_column(JSON)
+    timezone: Mapped[str] = mapped_column(String(64))
+    # {"mon": [["08:00", "22:00"]], ...}; local time in `timezone`.
+    opening_hours: Mapped[dict[str, list[list[str]]]] = mapped_column(JSON)
+
+
+class Contact(Base):
+    """One inbound call, message thread, chat or form. Personal fields are encrypted at rest."""
+
+    __tablename__ = "contacts"
+    __table_args__ = (
+        # The sweeper's query: contacts whose job has not run yet.
+        Index(
+            "ix_contacts_unprocessed",
+            "received_at",
+            postgresql_where=text("processed_at IS NULL"),
+            sqlite_where=text("processed_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    hotline_id: Mapped[str] = mapped_column(ForeignKey("hotlines.id"))
+    channel: Mapped[Channel] = mapped_column(enum_column(Channel, "channel"))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    language: Mapped[str] = mapped_column(String(5))
+    reporter_role: Mapped[ReporterRole] = mapped_column(enum_column(ReporterRole, "reporter_role"))
+    anonymous: Mapped[bool] = mapped_column(Boolean)
+    is_acute: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    reporter_name: Mapped[str | None] = mapped_column(EncryptedText)
+    reporter_organisation: Mapped[str | None] = mapped_column(EncryptedText)
+    # As given; cleared once normalised, kept only when it could not be understood.
+    reporter_phone_raw: Mapped[str | None] = mapped_column(EncryptedText)
+    reporter_phone_e164: Mapped[str | None] = mapped_column(EncryptedText)
+    reporter_phone_status: Mapped[PhoneStatus] = mapped_column(
+        enum_column(PhoneStatus, "phone_status")
+    )
+    reporter_phone_lookup: Mapped[str | None] = mapped_column(String(64), index=True)
+    reporter_email: Mapped[str | None] = mapped_column(EncryptedText)
+    reporter_email_lookup: Mapped[str | None] = mapped_column(String(64), index=True)
+    # The channel's content in structured form (form answers, later transcripts' metadata).
+    answers: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON)
+
+    # SHA-256 of the receipt code given to the reporter; the code itself is never stored.
+    receipt_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

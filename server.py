@@ -1,0 +1,114 @@
+"""The web server: `create_app(deps)` builds the aiohttp application; `main` runs it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from importlib import resources
+
+import structlog
+from aiohttp import web
+from sqlalchemy import text
+
+import access.views
+import intake.views
+import triage.views
+from access.guard import access_middleware
+from bootstrap import Deps, build_deps
+from migrations import runner
+from settings import Settings, SettingsError
+from web import rendering
+from web.appkeys import deps_key
+from web.csrf import csrf_middleware
+from web.middleware import error_middleware, language_middleware, security_headers_middleware
+from web.policy import public
+from worker import InProcessWorker
+
+log = structlog.get_logger(__name__)
+
+
+@public
+async def health(request: web.Request) -> web.Response:
+    """Liveness for load balancers: the database must answer; a missing queue only degrades."""
+    deps = request.app[deps_key]
+    async with deps.sessions() as session:
+        await session.execute(text("SELECT 1"))
+    try:
+        await asyncio.to_thread(deps.redis.ping)
+        queue = "ok"
+    except Exception:  # the sweeper covers for Redis; intake keeps working
+        queue = "unavailable"
+    return web.json_response({"database": "ok", "queue": queue})
+
+
+async def _background(app: web.Application) -> AsyncIterator[None]:
+    deps = app[deps_key]
+    enqueuer_task = asyncio.create_task(deps.enqueuer.run(), name="enqueuer")
+    in_process = InProcessWorker(deps) if deps.settings.embedded_queue else None
+    if in_process is not None:
+        in_process.start()
+    yield
+    # Give queued enqueues a moment; anything left is found by the sweeper.
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(deps.enqueuer.drain(), timeout=5)
+    enqueuer_task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await enqueuer_task
+    if in_process is not None:
+        await asyncio.to_thread(in_process.stop)
+    await deps.aclose()
+
+
+def create_app(deps: Deps) -> web.Application:
+    app = web.Application(
+        client_max_size=deps.settings.max_body_kib * 1024,
+        # Outermost first: headers on every answer; errors rendered in the user's language.
+        middlewares=[
+            security_headers_middleware,
+            error_middleware,
+            language_middleware,
+            access_middleware,
+            csrf_middleware,
+        ],
+    )
+    app[deps_key] = deps
+    rendering.setup(app)
+    intake.views.register(app)
+    triage.views.register(app)
+    access.views.register(app)
+    app.router.add_get("/healthz", health, name="health")
+    app.router.add_static("/static", str(resources.files("web").joinpath("static")), name="static")
+    app.cleanup_ctx.append(_background)
+    return app
+
+
+def prepare_database(settings: Settings) -> None:
+    """Migrate on start (embedded) or refuse to start on an outdated schema (PostgreSQL)."""
+    url = settings.resolved_database_url
+    if settings.embedded_database:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if settings.should_migrate_on_start:
+        runner.upgrade(url)
+    elif runner.pending_revisions(url):
+        raise SettingsError("the database schema is not up to date: run `hotline db upgrade` first")
+
+
+def main(settings: Settings) -> None:
+    prepare_database(settings)
+    deps = build_deps(settings)
+    log.info(
+        "server_starting",
+        url=f"http://{settings.host}:{settings.port}/",
+        database="sqlite" if settings.embedded_database else "postgresql",
+        queue="in-process" if settings.embedded_queue else "redis",
+    )
+    web.run_app(
+        create_app(deps),
+        host=settings.host,
+        port=settings.port,
+        access_log=None,
+        print=None,
+        reuse_port=not settings.embedded_queue,
+        shutdown_timeout=10,
+    )

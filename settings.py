@@ -1,0 +1,183 @@
+"""Typed settings, read from HOTLINE_* environment variables when `load_settings` is called."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "HOTLINE_"
+
+
+class SettingsError(Exception):
+    """A configuration value is missing or invalid; the message names the variable."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, frozen=True, extra="forbid", case_sensitive=False
+    )
+
+    data_dir: Path = Field(
+        default=Path("var"),
+        description="Folder for the embedded database, generated keys and recordings.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="postgresql+asyncpg://… or sqlite+aiosqlite:///…; "
+        "empty means SQLite in the data folder.",
+    )
+    redis_url: str | None = Field(
+        default=None,
+        description="redis://…; empty means an in-process queue (no separate worker).",
+    )
+    host: str = Field(default="127.0.0.1", description="Address the web server listens on.")
+    port: int = Field(default=8080, ge=1, le=65535, description="Port the web server listens on.")
+    public_base_url: str | None = Field(
+        default=None,
+        description="The URL people and Twilio use to reach this service, "
+        "e.g. https://hotline.example.dk",
+    )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Key for CSRF tokens and lookup hashes (32+ characters); "
+        "generated into the data folder if empty.",
+    )
+    data_key: SecretStr | None = Field(
+        default=None,
+        description="Fernet key(s), comma-separated, newest first, that encrypt personal data "
+        "at rest; generated into the data folder if empty.",
+    )
+    cookie_secure: bool = Field(
+        default=True, description="Send the staff session cookie only over HTTPS (and localhost)."
+    )
+    session_hours: float = Field(
+        default=8, gt=0, le=24, description="How long a staff login lasts without activity."
+    )
+    triage_deadline_hours: float = Field(
+        default=24, gt=0, le=24 * 14, description="Time from receipt until triage must be done."
+    )
+    sweep_seconds: float = Field(
+        default=15, gt=0, le=3600, description="How often the sweeper looks for work Redis lost."
+    )
+    sweep_grace_seconds: float = Field(
+        default=30,
+        ge=0,
+        le=3600,
+        description="How long a new contact may wait for its job before the sweeper enqueues it.",
+    )
+    log_format: Literal["console", "json"] = Field(
+        default="console", description="console for people, json for log collectors."
+    )
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        default="info", description="Lowest level written to the log."
+    )
+    max_body_kib: int = Field(
+        default=64, ge=4, le=10240, description="Largest request body accepted on public forms."
+    )
+    migrate_on_start: bool | None = Field(
+        default=None,
+        description="Upgrade the schema when serve starts; default: yes on SQLite, "
+        "no on PostgreSQL (run `hotline db upgrade`).",
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not value.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite://")):
+            raise ValueError(
+                "must start with postgresql+asyncpg:// or sqlite+aiosqlite:// "
+                "(the server is async; the worker derives its own driver)"
+            )
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _known_redis(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _absolute_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not value.startswith(("https://", "http://")) or "?" in value or "#" in value:
+            raise ValueError("must be an absolute http(s) URL without query or fragment")
+        return value.rstrip("/")
+
+    @field_validator("secret_key")
+    @classmethod
+    def _long_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError("must be at least 32 characters")
+        return value
+
+    @property
+    def embedded_database(self) -> bool:
+        return self.database_url is None or self.database_url.startswith("sqlite")
+
+    @property
+    def embedded_queue(self) -> bool:
+        return self.redis_url is None
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'hotline.db').resolve()}"
+
+    @property
+    def should_migrate_on_start(self) -> bool:
+        if self.migrate_on_start is not None:
+            return self.migrate_on_start
+        return self.embedded_database
+
+
+def _describe(error: Mapping[str, Any]) -> str:
+    field = str(error["loc"][0]) if error["loc"] else "?"
+    variable = ENV_PREFIX + field.upper()
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if error["type"] == "extra_forbidden":
+        return f"{field}: unknown setting"
+    return f"{variable}: {message}"
+
+
+def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    """Build settings from HOTLINE_* variables (default: the process environment) and overrides.
+
+    Raises SettingsError whose message names every bad variable and what it allows.
+    """
+    source = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    unknown: list[str] = []
+    known = set(Settings.model_fields)
+    for key, raw in source.items():
+        if not key.upper().startswith(ENV_PREFIX):
+            continue
+        name = key[len(ENV_PREFIX) :].lower()
+        if name in known:
+            values[name] = raw
+        else:
+            unknown.append(key)
+    if unknown:
+        raise SettingsError(
+            "unknown setting(s): " + ", ".join(sorted(unknown)) + " (see `hotline config`)"
+        )
+    values.update(overrides)
+    try:
+        # Pass values explicitly so the result depends only on `source`, not on os.environ.
+        return Settings.model_validate(values)
+    except ValidationError as exc:
+        raise SettingsError(
+            "invalid configuration: " + "; ".join(_describe(e) for e in exc.errors())
+        ) from exc

@@ -1,0 +1,16 @@
+"""Every typed key on the application and on requests, in one place."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+if TYPE_CHECKING:
+    from access.service import Staff
+    from bootstrap import Deps
+
+deps_key: web.AppKey[Deps] = web.AppKey("deps")
+staff_key: web.RequestKey[Staff | None] = web.RequestKey("staff")
+language_key: web.RequestKey[str] = web.RequestKey("language")
+csrf_failed_key: web.RequestKey[bool] = web.RequestKey("csrf_failed")

@@ -1,0 +1,62 @@
+"""How a route declares who may call it. Routes are staff-only unless marked otherwise.
+
+The marks are read in exactly one place, the access middleware (access/guard.py), so "is this
+page protected?" has one answer that can be checked by reading one function.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from aiohttp import web
+
+from access.models import Role
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+H = TypeVar("H", bound=Handler)
+
+_PUBLIC = "__hotline_public__"
+_ROLES = "__hotline_roles__"
+_CSRF = "__hotline_csrf__"
+
+
+def public(handler: H) -> H:
+    """Anyone may call this route (the concern form, the receipt follow-up, login)."""
+    setattr(handler, _PUBLIC, True)
+    return handler
+
+
+def requires_role(*roles: Role) -> Callable[[H], H]:
+    """Only staff with one of these roles; without this mark any logged-in staff member may."""
+
+    def mark(handler: H) -> H:
+        setattr(handler, _ROLES, frozenset(roles))
+        return handler
+
+    return mark
+
+
+def csrf_exempt(handler: H) -> H:
+    """Authenticated otherwise (e.g. a Twilio signature), so no CSRF token is expected."""
+    setattr(handler, _CSRF, "exempt")
+    return handler
+
+
+def csrf_keeps_input(handler: H) -> H:
+    """On a CSRF failure, call the handler anyway so it can re-show the user's input with an error."""
+    setattr(handler, _CSRF, "keep-input")
+    return handler
+
+
+def is_public(handler: object) -> bool:
+    return bool(getattr(handler, _PUBLIC, False))
+
+
+def allowed_roles(handler: object) -> frozenset[Role] | None:
+    roles: frozenset[Role] | None = getattr(handler, _ROLES, None)
+    return roles
+
+
+def csrf_mode(handler: object) -> str:
+    return str(getattr(handler, _CSRF, "enforce"))
