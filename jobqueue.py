@@ -12,7 +12,7 @@ import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import structlog
@@ -119,7 +119,8 @@ class JobContext:
     cipher: DataCipher
     engine: Engine
     queue: JobQueue
-    _pid: int = 0
+    # The process that built the engine; a forked rq work horse has another pid.
+    _pid: int = field(default_factory=os.getpid)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

@@ -42,12 +42,9 @@ async def health(request: web.Request) -> web.Response:
     return web.json_response({"database": "ok", "queue": queue})
 
 
-async def _background(app: web.Application) -> AsyncIterator[None]:
+async def _enqueuer(app: web.Application) -> AsyncIterator[None]:
     deps = app[deps_key]
     enqueuer_task = asyncio.create_task(deps.enqueuer.run(), name="enqueuer")
-    in_process = InProcessWorker(deps) if deps.settings.embedded_queue else None
-    if in_process is not None:
-        in_process.start()
     yield
     # Give queued enqueues a moment; anything left is found by the sweeper.
     with contextlib.suppress(TimeoutError):
@@ -55,12 +52,17 @@ async def _background(app: web.Application) -> AsyncIterator[None]:
     enqueuer_task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await enqueuer_task
-    if in_process is not None:
-        await asyncio.to_thread(in_process.stop)
-    await deps.aclose()
 
 
-def create_app(deps: Deps) -> web.Application:
+async def _in_process_worker(app: web.Application) -> AsyncIterator[None]:
+    worker = InProcessWorker(app[deps_key])
+    worker.start()
+    yield
+    await asyncio.to_thread(worker.stop)
+
+
+def create_app(deps: Deps, *, in_process_worker: bool | None = None) -> web.Application:
+    """The application; jobs run in a thread of it when the queue is in-process (the default then)."""
     app = web.Application(
         client_max_size=deps.settings.max_body_kib * 1024,
         # Outermost first: headers on every answer; errors rendered in the user's language.
@@ -79,8 +81,14 @@ def create_app(deps: Deps) -> web.Application:
     access.views.register(app)
     app.router.add_get("/healthz", health, name="health")
     app.router.add_static("/static", str(resources.files("web").joinpath("static")), name="static")
-    app.cleanup_ctx.append(_background)
+    app.cleanup_ctx.append(_enqueuer)
+    if deps.settings.embedded_queue if in_process_worker is None else in_process_worker:
+        app.cleanup_ctx.append(_in_process_worker)
     return app
+
+
+async def _close_deps(app: web.Application) -> None:
+    await app[deps_key].aclose()
 
 
 def prepare_database(settings: Settings) -> None:
@@ -103,8 +111,10 @@ def main(settings: Settings) -> None:
         database="sqlite" if settings.embedded_database else "postgresql",
         queue="in-process" if settings.embedded_queue else "redis",
     )
+    app = create_app(deps)
+    app.on_cleanup.append(_close_deps)
     web.run_app(
-        create_app(deps),
+        app,
         host=settings.host,
         port=settings.port,
         access_log=None,
