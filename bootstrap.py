@@ -31,6 +31,8 @@ class Deps:
     cipher: DataCipher
     secret_key: bytes
     engine: AsyncEngine
+    # The same pool, each statement its own transaction: for single-INSERT hot paths.
+    autocommit_engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     redis: Redis
     queue: JobQueue
@@ -119,7 +121,9 @@ def build_deps(
             # The in-process Redis stand-in: the same rq code path, without a Redis server.
             redis = fakeredis.FakeRedis(server=fakeredis.FakeServer())
         else:
-            redis = Redis.from_url(str(settings.redis_url), socket_timeout=5, socket_connect_timeout=3)
+            redis = Redis.from_url(
+                str(settings.redis_url), socket_timeout=5, socket_connect_timeout=3
+            )
     if settings.embedded_queue:
         work_available = threading.Event()
     queue = JobQueue(redis, on_enqueued=work_available.set if work_available else None)
@@ -131,6 +135,7 @@ def build_deps(
         cipher=cipher,
         secret_key=secret.encode(),
         engine=engine,
+        autocommit_engine=engine.execution_options(isolation_level="AUTOCOMMIT"),
         sessions=async_session_factory(engine),
         redis=redis,
         queue=queue,

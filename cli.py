@@ -51,7 +51,9 @@ def _staff_add(settings: Settings, args: argparse.Namespace) -> int:
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
-        password = getpass.getpass(f"Password for {args.username} (at least {MIN_PASSWORD_LENGTH} characters): ")
+        password = getpass.getpass(
+            f"Password for {args.username} (at least {MIN_PASSWORD_LENGTH} characters): "
+        )
         if password != getpass.getpass("Repeat the password: "):
             print("error: the passwords differ", file=sys.stderr)
             return 2
@@ -115,7 +117,9 @@ def _config(_settings: Settings | None, _args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="hotline", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="hotline",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -136,26 +140,39 @@ def build_parser() -> argparse.ArgumentParser:
     )
     work.set_defaults(handler=_worker)
 
-    db = commands.add_parser("db", help="database schema", description="Manage the database schema.")
+    db = commands.add_parser(
+        "db", help="database schema", description="Manage the database schema."
+    )
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="COMMAND")
     upgrade = db_commands.add_parser(
-        "upgrade", help="apply migrations up to the newest (or --revision)", description="Apply Alembic migrations."
+        "upgrade",
+        help="apply migrations up to the newest (or --revision)",
+        description="Apply Alembic migrations.",
     )
     upgrade.add_argument("--revision", default="head", help="target revision (default: head)")
     upgrade.set_defaults(handler=_db_upgrade)
 
-    staff = commands.add_parser("staff", help="staff accounts", description="Manage staff accounts.")
+    staff = commands.add_parser(
+        "staff", help="staff accounts", description="Manage staff accounts."
+    )
     staff_commands = staff.add_subparsers(dest="staff_command", required=True, metavar="COMMAND")
     add = staff_commands.add_parser(
-        "add", help="create a staff account", description="Create a staff account; the password is asked for."
+        "add",
+        help="create a staff account",
+        description="Create a staff account; the password is asked for.",
     )
     add.add_argument("username")
     add.add_argument("--name", help="display name shown to colleagues")
     add.add_argument(
-        "--role", choices=["hotline", "coordinator", "admin"], default="hotline", help="default: hotline"
+        "--role",
+        choices=["hotline", "coordinator", "admin"],
+        default="hotline",
+        help="default: hotline",
     )
     add.add_argument(
-        "--password-stdin", action="store_true", help="read the password from one line of standard input"
+        "--password-stdin",
+        action="store_true",
+        help="read the password from one line of standard input",
     )
     add.set_defaults(handler=_staff_add)
 
@@ -171,12 +188,16 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(handler=_demo)
 
     keys = commands.add_parser(
-        "keys", help="print new secret and data keys", description="Print a new HOTLINE_SECRET_KEY and HOTLINE_DATA_KEY."
+        "keys",
+        help="print new secret and data keys",
+        description="Print a new HOTLINE_SECRET_KEY and HOTLINE_DATA_KEY.",
     )
     keys.set_defaults(handler=_keys, needs_settings=False)
 
     config = commands.add_parser(
-        "config", help="list every setting with its default", description="List every HOTLINE_* setting."
+        "config",
+        help="list every setting with its default",
+        description="List every HOTLINE_* setting.",
     )
     config.set_defaults(handler=_config, needs_settings=False)
     return parser

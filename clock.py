@@ -32,4 +32,7 @@ class FrozenClock:
         self._now += delta
 
     def set(self, moment: datetime) -> None:
+        if moment.tzinfo is None:
+            # astimezone() would silently read a naive value as the machine's local time.
+            raise ValueError("FrozenClock.set needs a timezone-aware moment")
         self._now = moment.astimezone(UTC)

@@ -32,7 +32,9 @@ class DataCipher:
         try:
             return self._fernet.decrypt(token.encode()).decode()
         except InvalidToken as exc:
-            raise DecryptionError("stored value cannot be decrypted with the configured keys") from exc
+            raise DecryptionError(
+                "stored value cannot be decrypted with the configured keys"
+            ) from exc
 
     def lookup_hash(self, kind: str, normalised: str) -> str:
         """A stable keyed hash for exact-match lookups (e.g. the same E.164 number)."""

@@ -11,7 +11,18 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Engine, Enum, Integer, MetaData, Text, TypeDecorator, create_engine, event
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Engine,
+    Enum,
+    Integer,
+    MetaData,
+    Text,
+    TypeDecorator,
+    create_engine,
+    event,
+)
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -36,7 +47,7 @@ BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 
 def enum_column(enum: type[StrEnum], name: str) -> Enum:
-    """A VARCHAR with a CHECK constraint (no native enum type, so adding a value is one migration)."""
+    """A VARCHAR with a CHECK constraint: no native enum type, so a new value is one migration."""
     return Enum(
         enum,
         name=name,
@@ -112,7 +123,7 @@ class EncryptedJSON(TypeDecorator[dict[str, Any]]):
 
 
 def sync_url(async_url: str) -> str:
-    """The URL of the sync driver for the same database (psycopg for asyncpg, sqlite3 for aiosqlite)."""
+    """The sync driver's URL for the same database: psycopg for asyncpg, pysqlite for aiosqlite."""
     url = make_url(async_url)
     driver = {"asyncpg": "psycopg", "aiosqlite": "pysqlite"}.get(url.drivername.split("+")[-1])
     if driver is None:
@@ -142,8 +153,11 @@ def make_async_engine(url: str, cipher: DataCipher, *, pool_size: int = 10) -> A
     if url.startswith("sqlite"):
         engine = create_async_engine(url)
     else:
+        # No pre-ping: it costs a round trip per checkout on the hot path. A connection that died
+        # (database restart) fails that one request before anything is acknowledged, and the
+        # pool replaces it; recycling keeps connections from growing stale behind firewalls.
         engine = create_async_engine(
-            url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+            url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800
         )
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _tune_sqlite)
@@ -151,14 +165,26 @@ def make_async_engine(url: str, cipher: DataCipher, *, pool_size: int = 10) -> A
     return engine
 
 
+def _sqlite_manual_transactions(dbapi_connection: Any, _record: Any) -> None:
+    # Let SQLAlchemy's "begin" event issue BEGIN instead of the sqlite3 module's implicit one.
+    dbapi_connection.isolation_level = None
+
+
+def _begin_immediate(connection: Any) -> None:
+    # Jobs read then write. A deferred transaction would fail with "database is locked" when a
+    # concurrent writer got there first; IMMEDIATE takes the write lock up front and waits for it.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def make_sync_engine(async_url: str, cipher: DataCipher) -> Engine:
     url = sync_url(async_url)
     if url.startswith("sqlite"):
         engine = create_engine(url)
+        event.listen(engine, "connect", _tune_sqlite)
+        event.listen(engine, "connect", _sqlite_manual_transactions)
+        event.listen(engine, "begin", _begin_immediate)
     else:
         engine = create_engine(url, pool_size=5, max_overflow=5, pool_pre_ping=True)
-    if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _tune_sqlite)
     attach_cipher(engine, cipher)
     return engine
 

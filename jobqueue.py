@@ -103,7 +103,9 @@ class Enqueuer:
         try:
             await asyncio.to_thread(self._queue.enqueue_many, batch)
         except Exception as exc:  # any Redis failure: the sweeper is the guarantee
-            log.warning("enqueue_failed_sweeper_will_retry", jobs=len(batch), error=type(exc).__name__)
+            log.warning(
+                "enqueue_failed_sweeper_will_retry", jobs=len(batch), error=type(exc).__name__
+            )
 
     async def drain(self) -> None:
         """Wait until everything submitted so far has been sent (or given up on)."""

@@ -62,7 +62,7 @@ async def _in_process_worker(app: web.Application) -> AsyncIterator[None]:
 
 
 def create_app(deps: Deps, *, in_process_worker: bool | None = None) -> web.Application:
-    """The application; jobs run in a thread of it when the queue is in-process (the default then)."""
+    """The application; with an in-process queue its jobs run in a thread here, unless told not."""
     app = web.Application(
         client_max_size=deps.settings.max_body_kib * 1024,
         # Outermost first: headers on every answer; errors rendered in the user's language.

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 ENV_PREFIX = "HOTLINE_"
 
@@ -26,13 +26,16 @@ class Settings(BaseSettings):
         default=Path("var"),
         description="Folder for the embedded database, generated keys and recordings.",
     )
+    # repr=False: these URLs may carry passwords.
     database_url: str | None = Field(
         default=None,
+        repr=False,
         description="postgresql+asyncpg://… or sqlite+aiosqlite:///…; "
         "empty means SQLite in the data folder.",
     )
     redis_url: str | None = Field(
         default=None,
+        repr=False,
         description="redis://…; empty means an in-process queue (no separate worker).",
     )
     host: str = Field(default="127.0.0.1", description="Address the web server listens on.")
@@ -84,6 +87,18 @@ class Settings(BaseSettings):
         description="Upgrade the schema when serve starts; default: yes on SQLite, "
         "no on PostgreSQL (run `hotline db upgrade`).",
     )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Only the values load_settings passes in: never os.environ (or files) behind its back.
+        return (init_settings,)
 
     @field_validator("database_url")
     @classmethod

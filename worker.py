@@ -44,7 +44,9 @@ class Sweeper:
         if take_turn and not redis.set(SWEEP_LOCK_KEY, "1", nx=True, px=turn_ms):
             return 0
         with self._context.transaction() as session:
-            jobs = sweeps.unprocessed_contacts(session, now=self._context.clock.now(), grace=self._grace)
+            jobs = sweeps.unprocessed_contacts(
+                session, now=self._context.clock.now(), grace=self._grace
+            )
         self._context.queue.enqueue_many(jobs)
         if jobs:
             log.info("sweeper_enqueued", jobs=len(jobs))

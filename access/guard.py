@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from access.models import Role
 from access.service import Staff, staff_for_token
@@ -45,7 +46,7 @@ def _open_to_all(request: web.Request) -> bool:
 
 
 @web.middleware
-async def access_middleware(request: web.Request, handler: web.RequestHandler) -> web.StreamResponse:
+async def access_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     request[staff_key] = None
     if request.match_info.http_exception is None and not isinstance(
         request.match_info.route.resource, web.StaticResource

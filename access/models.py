@@ -40,7 +40,9 @@ class StaffSession(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     # SHA-256 of the cookie's token; a stolen database does not yield live cookies.
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="CASCADE"), index=True
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

@@ -65,7 +65,11 @@ def create_user(
     )
     session.add(user)
     session.flush()
-    session.add(AuditEntry(at=now, action="staff_created", subject_kind="staff", subject_id=str(user.id), detail={}))
+    session.add(
+        AuditEntry(
+            at=now, action="staff_created", subject_kind="staff", subject_id=str(user.id), detail={}
+        )
+    )
     return user
 
 
@@ -83,7 +87,9 @@ async def log_in(
 ) -> str | None:
     """Check a password; on success open a session and return its cookie token."""
     user = await session.scalar(
-        select(StaffUser).where(StaffUser.username == normalise_username(username)).with_for_update()
+        select(StaffUser)
+        .where(StaffUser.username == normalise_username(username))
+        .with_for_update()
     )
     locked = user is not None and user.locked_until is not None and user.locked_until > now
     ok = verify_password(user.password_hash if user else None, password)
@@ -110,7 +116,12 @@ async def log_in(
         user.password_hash = hash_password(password)
     token = secrets.token_urlsafe(32)
     session.add(
-        StaffSession(token_hash=_token_hash(token), user_id=user.id, created_at=now, expires_at=now + lifetime)
+        StaffSession(
+            token_hash=_token_hash(token),
+            user_id=user.id,
+            created_at=now,
+            expires_at=now + lifetime,
+        )
     )
     session.add(AuditEntry(at=now, actor_id=user.id, action="login", detail={}))
     return token

@@ -38,7 +38,11 @@ async def login(request: web.Request) -> web.StreamResponse:
         return render(
             request,
             "access/login.html",
-            {"next": target, "username": username, "error": N_("Wrong username or password, or the account is locked for a while.")},
+            {
+                "next": target,
+                "username": username,
+                "error": N_("Wrong username or password, or the account is locked for a while."),
+            },
             status=401,
         )
     response = see_other(target)

@@ -97,6 +97,10 @@ def _choice(
     return value
 
 
+def _valid_phone(text: str) -> bool:
+    return phone.normalise(text).kind is phone.PhoneKind.VALID
+
+
 def validate(form: Mapping[str, str]) -> Validation:
     errors: dict[str, FieldProblem] = {}
     role = _choice(form, "reporter_role", tuple(REPORTER_ROLES), errors)
@@ -112,13 +116,14 @@ def validate(form: Mapping[str, str]) -> Validation:
 
     if anonymous:
         # Anonymous means we keep no way to identify the reporter, whatever was typed.
-        texts["name"] = texts["phone"] = texts["email"] = None
-        for name in ("name", "phone", "email"):
+        # The workplace goes too: "a teacher at X school" can be enough to identify someone.
+        for name in ("name", "phone", "email", "organisation"):
+            texts[name] = None
             errors.pop(name, None)
     else:
-        if texts["phone"] and "phone" not in errors:
-            if phone.normalise(texts["phone"]).kind is not phone.PhoneKind.VALID:
-                errors["phone"] = FieldProblem(INVALID_PHONE)
+        typed_phone = texts["phone"]
+        if typed_phone and "phone" not in errors and not _valid_phone(typed_phone):
+            errors["phone"] = FieldProblem(INVALID_PHONE)
         if texts["email"] and "email" not in errors and not _EMAIL.match(texts["email"]):
             errors["email"] = FieldProblem(INVALID_EMAIL)
         if not texts["phone"] and not texts["email"] and "phone" not in errors:

@@ -43,9 +43,11 @@ class PhoneNumber:
 def normalise(raw: str | None, region: str = DEFAULT_REGION) -> PhoneNumber:
     """Classify and normalise one phone number as typed or as a carrier sent it."""
     text = (raw or "").strip()
-    if text.lower().removeprefix("whatsapp:") in _WITHHELD_WORDS:
+    for prefix in ("whatsapp:", "tel:"):
+        if text.lower().startswith(prefix):
+            text = text[len(prefix) :].strip()
+    if text.lower() in _WITHHELD_WORDS:
         return PhoneNumber(PhoneKind.WITHHELD)
-    text = text.removeprefix("whatsapp:").removeprefix("tel:")
     if len(text) > MAX_INPUT_LENGTH or not _ALLOWED_CHARACTERS.match(text):
         return PhoneNumber(PhoneKind.INVALID)
     compact = re.sub(r"[\s().\-/]", "", text)

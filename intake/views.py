@@ -62,7 +62,9 @@ async def concern_form_page(request: web.Request) -> web.Response:
 async def submit_concern(request: web.Request) -> web.Response:
     hotline_id = _hotline_id(request)
     if request.content_type not in FORM_CONTENT_TYPES:
-        raise web.HTTPUnsupportedMediaType(reason="send the form as application/x-www-form-urlencoded")
+        raise web.HTTPUnsupportedMediaType(
+            reason="send the form as application/x-www-form-urlencoded"
+        )
     posted = await request.post()
     values = {key: value for key, value in posted.items() if isinstance(value, str)}
     values.pop("csrf_token", None)
@@ -74,12 +76,15 @@ async def submit_concern(request: web.Request) -> web.Response:
     result = concern_form.validate(values)
     if result.report is None:
         return render(
-            request, "intake/concern_form.html", _form_context(hotline_id, values, result.errors), status=400
+            request,
+            "intake/concern_form.html",
+            _form_context(hotline_id, values, result.errors),
+            status=400,
         )
     deps = request.app[deps_key]
-    async with deps.sessions() as session, session.begin():
+    async with deps.autocommit_engine.connect() as connection:
         stored = await service.record_concern(
-            session,
+            connection,
             result.report,
             hotline_id=hotline_id,
             language=request[language_key],
@@ -104,7 +109,9 @@ async def follow_up_page(request: web.Request) -> web.Response:
 @public
 async def follow_up(request: web.Request) -> web.Response:
     if request.content_type not in FORM_CONTENT_TYPES:
-        raise web.HTTPUnsupportedMediaType(reason="send the form as application/x-www-form-urlencoded")
+        raise web.HTTPUnsupportedMediaType(
+            reason="send the form as application/x-www-form-urlencoded"
+        )
     posted = await request.post()
     code = str(posted.get("code", ""))[:64]
     deps = request.app[deps_key]
@@ -112,9 +119,19 @@ async def follow_up(request: web.Request) -> web.Response:
         async with deps.sessions() as session:
             status = await service.status_for_receipt(session, code)
     except InvalidReceiptCode:
-        return render(request, "intake/follow_up.html", {"code": code, "error": RECEIPT_FORMAT, "status": None}, status=400)
+        return render(
+            request,
+            "intake/follow_up.html",
+            {"code": code, "error": RECEIPT_FORMAT, "status": None},
+            status=400,
+        )
     if status is None:
-        return render(request, "intake/follow_up.html", {"code": code, "error": RECEIPT_UNKNOWN, "status": None}, status=404)
+        return render(
+            request,
+            "intake/follow_up.html",
+            {"code": code, "error": RECEIPT_UNKNOWN, "status": None},
+            status=404,
+        )
     return render(request, "intake/follow_up.html", {"code": "", "error": None, "status": status})
 
 

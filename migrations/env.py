@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import create_engine, pool
+from sqlalchemy import Connection, create_engine, pool
 
-import access.models
-import intake.models
 import triage.models  # noqa: F401  (registers the tables on Base.metadata for autogenerate)
 from db import Base
 
@@ -36,7 +34,7 @@ def run_migrations_online() -> None:
     engine.dispose()
 
 
-def _run(connection: object) -> None:
+def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,

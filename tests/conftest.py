@@ -1,4 +1,4 @@
-"""Shared fixtures: the backend (real PostgreSQL + Redis, or embedded), settings, deps, app client."""
+"""Shared fixtures: the backend (PostgreSQL + Redis, or embedded), settings, deps, app client."""
 
 from __future__ import annotations
 
@@ -24,7 +24,15 @@ from tests.support.jobs import run_jobs
 from worker import Sweeper
 
 # Tables emptied between tests (hotlines are reference data from the migration and stay).
-TABLES = ("case_events", "deadlines", "contacts", "cases", "audit_entries", "staff_sessions", "staff_users")
+TABLES = (
+    "case_events",
+    "deadlines",
+    "contacts",
+    "cases",
+    "audit_entries",
+    "staff_sessions",
+    "staff_users",
+)
 
 SECRET_KEY = "test-secret-key-test-secret-key-test-secret"
 DATA_KEY = new_data_key()
@@ -48,7 +56,9 @@ def backend(pytestconfig: pytest.Config) -> services.Backend:
 
 
 @pytest.fixture(scope="session")
-def database_url(backend: services.Backend, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def database_url(
+    backend: services.Backend, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     """This run's own database, migrated once with the real migrations."""
     if backend.database_url is None:
         url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'hotline.db'}"
@@ -72,7 +82,7 @@ def clean_database(database_url: str) -> Iterator[None]:
             connection.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
         else:
             for table in TABLES:
-                connection.execute(text(f"DELETE FROM {table}"))
+                connection.execute(text(f"DELETE FROM {table}"))  # noqa: S608  (fixed names)
     engine.dispose()
 
 
@@ -123,7 +133,7 @@ async def deps(settings: Settings, clock: FrozenClock, clean_database: None) -> 
 
 @pytest_asyncio.fixture
 async def client(deps: Deps) -> AsyncIterator[TestClient]:  # type: ignore[type-arg]
-    """An HTTP client for the app. Jobs do not run by themselves: `await run_jobs(deps)` runs them."""
+    """An HTTP client for the app. Jobs do not run by themselves: `await run_jobs(deps)` does."""
     app = create_app(deps, in_process_worker=False)
     async with TestClient(TestServer(app)) as test_client:
         yield test_client

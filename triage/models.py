@@ -6,9 +6,19 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, SmallInteger, String, UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    SmallInteger,
+    String,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
+import access.models  # noqa: F401  (defines staff_users, which cases and case_events reference)
 from db import Base, BigId, UTCDateTime, enum_column
 from intake.models import Channel, ReporterRole
 

@@ -42,12 +42,19 @@ class QueuePosition:
         try:
             padded = cursor + "=" * (-len(cursor) % 4)
             rank, due_at, case_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
-            position = cls(int(rank), datetime.fromisoformat(due_at), int(case_id))
+            position = cls(rank, datetime.fromisoformat(due_at), case_id)
         except (ValueError, TypeError, binascii.Error, json.JSONDecodeError) as exc:
             raise InvalidCursor(cursor) from exc
+        if not (_whole(position.rank, 0, 32767) and _whole(position.case_id, 1, 2**63 - 1)):
+            raise InvalidCursor(cursor)
         if position.due_at.tzinfo is None:
             raise InvalidCursor(cursor)
         return position
+
+
+def _whole(value: object, low: int, high: int) -> bool:
+    """An int in range; JSON's floats and booleans are not positions."""
+    return type(value) is int and low <= value <= high
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,9 @@ def _page_request(request: web.Request) -> tuple[QueuePosition | None, int]:
     try:
         after = QueuePosition.decode(cursor) if cursor else None
     except InvalidCursor:
-        raise FieldError("cursor", "is not a cursor this queue gave out; start without one") from None
+        raise FieldError(
+            "cursor", "is not a cursor this queue gave out; start without one"
+        ) from None
     return after, int(raw_limit)
 
 
@@ -55,12 +57,16 @@ def _as_json(row: QueueRow) -> dict[str, Any]:
 
 async def queue_api(request: web.Request) -> web.Response:
     page = await _load(request)
-    return web.json_response({"items": [_as_json(r) for r in page.rows], "next_cursor": page.next_cursor})
+    return web.json_response(
+        {"items": [_as_json(r) for r in page.rows], "next_cursor": page.next_cursor}
+    )
 
 
 async def queue_page(request: web.Request) -> web.Response:
     page = await _load(request)
-    return render(request, "triage/queue.html", {"page": page, "now": request.app[deps_key].clock.now()})
+    return render(
+        request, "triage/queue.html", {"page": page, "now": request.app[deps_key].clock.now()}
+    )
 
 
 def register(app: web.Application) -> None:

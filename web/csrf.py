@@ -11,6 +11,7 @@ import hmac
 import secrets
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from web.appkeys import csrf_failed_key, deps_key
 from web.policy import csrf_mode
@@ -45,7 +46,7 @@ def _expected_origin(request: web.Request) -> str:
 
 
 @web.middleware
-async def csrf_middleware(request: web.Request, handler: web.RequestHandler) -> web.StreamResponse:
+async def csrf_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     mode = csrf_mode(request.match_info.handler)
     if request.method in UNSAFE_METHODS and mode != "exempt":
         ok = await _valid(request)

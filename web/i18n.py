@@ -1,4 +1,4 @@
-"""Danish first, English second: message catalogues (gettext .po, read with Babel) and language choice.
+"""Danish first, English second: gettext catalogues (read with Babel) and the choice of language.
 
 Message ids are the English text; `locale/da/LC_MESSAGES/messages.po` holds the Danish. The
 catalogue is compiled in memory at first use, so the repository holds no binary .mo files.
@@ -21,7 +21,7 @@ DEFAULT_LANGUAGE = "da"
 LANGUAGE_COOKIE = "lang"
 
 
-def N_(message: str) -> str:  # noqa: N802  (gettext's conventional name for "mark, don't translate")
+def N_(message: str) -> str:
     """Mark a message for translation where it is defined; it is translated when shown."""
     return message
 
@@ -45,6 +45,8 @@ def negotiate(request: web.Request) -> str:
         if candidate in LANGUAGES:
             return candidate
     header = request.headers.get("Accept-Language", "")
-    preferred = [part.split(";")[0].strip().replace("-", "_") for part in header.split(",") if part.strip()]
+    preferred = [
+        part.split(";")[0].strip().replace("-", "_") for part in header.split(",") if part.strip()
+    ]
     match = Locale.negotiate(preferred, list(LANGUAGES)) if preferred else None
     return str(match.language) if match else DEFAULT_LANGUAGE

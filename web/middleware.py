@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import structlog
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from web.appkeys import deps_key, language_key
-from web.i18n import LANGUAGE_COOKIE, N_, negotiate
+from web.i18n import LANGUAGE_COOKIE, LANGUAGES, N_, negotiate
 from web.rendering import gettext_for, render
 
 log = structlog.get_logger(__name__)
 
 API_PREFIX = "/api/"
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 class FieldError(Exception):
@@ -31,13 +33,17 @@ class FieldError(Exception):
 _MESSAGES = {
     400: N_("The request could not be understood."),
     401: N_("Please log in to see this page."),
-    403: N_("You are not allowed to do this. If you were filling in a form, reload the page and try again."),
+    403: N_(
+        "You are not allowed to do this. If you were filling in a form, reload the page and try again."  # noqa: E501
+    ),
     404: N_("This page does not exist."),
     405: N_("This address does not accept that kind of request."),
     413: N_("What you sent is too large. Please shorten the text and try again."),
     415: N_("This address expects a web form (application/x-www-form-urlencoded)."),
     429: N_("Too many requests. Please wait a moment and try again."),
-    500: N_("Something went wrong on our side. Nothing you did caused it; please try again. In acute danger call 112."),
+    500: N_(
+        "Something went wrong on our side. Nothing you did caused it; please try again. In acute danger call 112."  # noqa: E501
+    ),
 }
 
 
@@ -56,12 +62,23 @@ def error_response(
         return web.json_response({"error": body}, status=status)
     _ = gettext_for(request)
     message = _(_MESSAGES.get(status, _MESSAGES[400]))
-    return render(request, "errors/error.html", {"status": status, "message": message}, status=status)
+    return render(
+        request, "errors/error.html", {"status": status, "message": message}, status=status
+    )
+
+
+async def _posted_language(request: web.Request) -> str | None:
+    """The `lang` field a form page posts along, so the answer keeps the page's language."""
+    if request.method != "POST" or request.content_type not in _FORM_TYPES:
+        return None
+    value = (await request.post()).get("lang")
+    return value if isinstance(value, str) else None
 
 
 @web.middleware
-async def language_middleware(request: web.Request, handler: web.RequestHandler) -> web.StreamResponse:
-    language = negotiate(request)
+async def language_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    posted = None if request.query.get("lang") in LANGUAGES else await _posted_language(request)
+    language = posted if posted in LANGUAGES else negotiate(request)
     request[language_key] = language
     response = await handler(request)
     if request.query.get("lang") == language and request.cookies.get(LANGUAGE_COOKIE) != language:
@@ -70,7 +87,7 @@ async def language_middleware(request: web.Request, handler: web.RequestHandler)
 
 
 @web.middleware
-async def error_middleware(request: web.Request, handler: web.RequestHandler) -> web.StreamResponse:
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
     except FieldError as exc:
@@ -96,9 +113,7 @@ def _route_name(request: web.Request) -> str:
 
 
 @web.middleware
-async def security_headers_middleware(
-    request: web.Request, handler: web.RequestHandler
-) -> web.StreamResponse:
+async def security_headers_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         response = await handler(request)
     except web.HTTPException as exc:  # redirects and the like get the headers too
@@ -112,8 +127,9 @@ def _secure(request: web.Request, response: web.StreamResponse) -> None:
     headers = response.headers
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("X-Frame-Options", "DENY")
-    # Pages may show receipt codes and case references: never leak the URL onward.
-    headers.setdefault("Referrer-Policy", "no-referrer")
+    # Never send our URLs (case references) to other sites. Not "no-referrer": with it browsers
+    # send `Origin: null` on form posts, which the CSRF origin check must refuse.
+    headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault(
         "Content-Security-Policy",
         "default-src 'self'; img-src 'self' data:; object-src 'none'; "

@@ -44,7 +44,7 @@ def csrf_exempt(handler: H) -> H:
 
 
 def csrf_keeps_input(handler: H) -> H:
-    """On a CSRF failure, call the handler anyway so it can re-show the user's input with an error."""
+    """On a CSRF failure still call the handler, so it can show the user's input again."""
     setattr(handler, _CSRF, "keep-input")
     return handler
 

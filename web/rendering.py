@@ -26,12 +26,16 @@ def setup(app: web.Application) -> None:
         loader=jinja2.FileSystemLoader(str(templates)),
         autoescape=jinja2.select_autoescape(default=True),
         undefined=jinja2.StrictUndefined,
+        # Templates ship with the code; checking their files on every render costs a stat() each.
+        auto_reload=False,
         context_processors=[_request_context],
     )
     environment.filters["localtime"] = local_time
 
 
-def local_time(moment: datetime | None, language: str = DEFAULT_LANGUAGE, style: str = "short") -> str:
+def local_time(
+    moment: datetime | None, language: str = DEFAULT_LANGUAGE, style: str = "short"
+) -> str:
     """A UTC time as Danes read it: Europe/Copenhagen, in the page's language."""
     if moment is None:
         return ""
@@ -40,6 +44,10 @@ def local_time(moment: datetime | None, language: str = DEFAULT_LANGUAGE, style:
 
 
 async def _request_context(request: web.Request) -> dict[str, Any]:
+    return _page_context(request)
+
+
+def _page_context(request: web.Request) -> dict[str, Any]:
     language = request.get(language_key, DEFAULT_LANGUAGE)
     gettext = translations(language).gettext
     return {
@@ -55,7 +63,12 @@ async def _request_context(request: web.Request) -> dict[str, Any]:
 def render(
     request: web.Request, template: str, context: dict[str, Any] | None = None, *, status: int = 200
 ) -> web.Response:
-    response = aiohttp_jinja2.render_template(template, request, context or {}, status=status)
+    context = context or {}
+    if aiohttp_jinja2.REQUEST_CONTEXT_KEY not in request:
+        # aiohttp_jinja2 runs the context processors in the innermost middleware; an error raised
+        # by an outer middleware (CSRF, body too large) is rendered without them otherwise.
+        context = {**_page_context(request), **context}
+    response = aiohttp_jinja2.render_template(template, request, context, status=status)
     response.headers["Content-Language"] = request.get(language_key, DEFAULT_LANGUAGE)
     return response
 

@@ -144,8 +144,12 @@ def upgrade() -> None:
         sa.UniqueConstraint("receipt_hash", name=op.f("uq_contacts_receipt_hash")),
     )
     op.create_index(op.f("ix_contacts_case_id"), "contacts", ["case_id"])
-    op.create_index(op.f("ix_contacts_reporter_phone_lookup"), "contacts", ["reporter_phone_lookup"])
-    op.create_index(op.f("ix_contacts_reporter_email_lookup"), "contacts", ["reporter_email_lookup"])
+    op.create_index(
+        op.f("ix_contacts_reporter_phone_lookup"), "contacts", ["reporter_phone_lookup"]
+    )
+    op.create_index(
+        op.f("ix_contacts_reporter_email_lookup"), "contacts", ["reporter_email_lookup"]
+    )
     # The sweeper: contacts whose follow-up job never ran.
     op.create_index(
         "ix_contacts_unprocessed",
@@ -160,7 +164,9 @@ def upgrade() -> None:
         sa.Column("id", BIG_ID, primary_key=True),
         sa.Column("case_id", BIG_ID, sa.ForeignKey("cases.id"), nullable=False),
         sa.Column("at", TIMESTAMP, nullable=False),
-        sa.Column("actor_kind", _choice("actor_kind", "system", "staff", "reporter"), nullable=False),
+        sa.Column(
+            "actor_kind", _choice("actor_kind", "system", "staff", "reporter"), nullable=False
+        ),
         sa.Column("actor_id", sa.Integer(), sa.ForeignKey("staff_users.id"), nullable=True),
         sa.Column("kind", sa.String(40), nullable=False),
         sa.Column("contact_id", BIG_ID, sa.ForeignKey("contacts.id"), nullable=True),
@@ -173,7 +179,9 @@ def upgrade() -> None:
         sa.Column("id", BIG_ID, primary_key=True),
         sa.Column("case_id", BIG_ID, sa.ForeignKey("cases.id"), nullable=False),
         sa.Column("kind", _choice("deadline_kind", "triage", "visitation"), nullable=False),
-        sa.Column("clock_mode", _choice("clock_mode", "calendar", "business_hours"), nullable=False),
+        sa.Column(
+            "clock_mode", _choice("clock_mode", "calendar", "business_hours"), nullable=False
+        ),
         sa.Column("started_at", TIMESTAMP, nullable=False),
         sa.Column("due_at", TIMESTAMP, nullable=False),
         sa.Column("met_at", TIMESTAMP, nullable=True),

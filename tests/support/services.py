@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 PG_HOST, PG_PORT = "127.0.0.1", 5432
 REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
-# A Redis database number of its own, flushed between tests.
-REDIS_DB = 13
+# A Redis database number of its own per run, flushed between tests.
+REDIS_DB = 2 + os.getpid() % 10  # one of 2..11, so parallel runs rarely share one
 
 
 @dataclass(frozen=True)
@@ -49,14 +49,31 @@ def _start_services() -> None:
     if not _answers(PG_HOST, PG_PORT) and shutil.which("pg_ctlcluster"):
         for version in sorted(glob.glob("/etc/postgresql/*")):
             subprocess.run(
-                ["pg_ctlcluster", "--skip-systemctl-redirect", os.path.basename(version), "main", "start"],
+                [
+                    "pg_ctlcluster",
+                    "--skip-systemctl-redirect",
+                    os.path.basename(version),
+                    "main",
+                    "start",
+                ],
                 check=False,
                 capture_output=True,
             )
     if not _answers(REDIS_HOST, REDIS_PORT) and shutil.which("redis-server"):
         subprocess.run(
-            ["redis-server", "--daemonize", "yes", "--bind", "127.0.0.1", "--port", str(REDIS_PORT),
-             "--save", "", "--appendonly", "no"],
+            [
+                "redis-server",
+                "--daemonize",
+                "yes",
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(REDIS_PORT),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
             check=False,
             capture_output=True,
         )
@@ -77,7 +94,8 @@ def choose_backend() -> Backend:
             True,
             f"postgresql+asyncpg://{PG_HOST}:{PG_PORT}/{name}",
             f"redis://{REDIS_HOST}:{REDIS_PORT}/{REDIS_DB}",
-            f"PostgreSQL {PG_HOST}:{PG_PORT} (database {name}) and Redis {REDIS_HOST}:{REDIS_PORT}/{REDIS_DB}",
+            f"PostgreSQL {PG_HOST}:{PG_PORT} (database {name}) and "
+            f"Redis {REDIS_HOST}:{REDIS_PORT}/{REDIS_DB}",
         )
     missing = [n for n, ok in (("PostgreSQL", pg), ("Redis", redis)) if not ok]
     if in_ci():
@@ -85,7 +103,12 @@ def choose_backend() -> Backend:
             f"CI=true but {' and '.join(missing)} on 127.0.0.1 cannot be reached "
             "(tried to start them); the suite never falls back silently in CI"
         )
-    return Backend(False, None, None, f"SQLite + in-process Redis stand-in ({', '.join(missing)} not reachable)")
+    return Backend(
+        False,
+        None,
+        None,
+        f"SQLite + in-process Redis stand-in ({', '.join(missing)} not reachable)",
+    )
 
 
 def admin_dsn() -> str:
