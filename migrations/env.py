@@ -5,7 +5,10 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection, create_engine, pool
 
-import triage.models  # noqa: F401  (registers the tables on Base.metadata for autogenerate)
+# Imported for their side effect: each registers its tables on Base.metadata (autogenerate).
+import access.models  # noqa: F401
+import intake.models  # noqa: F401
+import triage.models  # noqa: F401
 from db import Base
 
 config = context.config
