@@ -7,6 +7,8 @@ import getpass
 import sys
 from collections.abc import Sequence
 
+from sqlalchemy.exc import OperationalError
+
 from settings import Settings, SettingsError, load_settings
 
 DESCRIPTION = """\
@@ -220,6 +222,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"hotline: {exc}", file=sys.stderr)
         return 2
+    except OperationalError as exc:
+        # Name the server, not the URL: the URL may hold a password.
+        reason = str(exc.orig or exc).strip().splitlines()[0][:200]
+        print(
+            f"hotline: cannot use the database at {_database_location(settings)} ({reason}); "
+            "is it running and reachable?",
+            file=sys.stderr,
+        )
+        return 3
+
+
+def _database_location(settings: Settings) -> str:
+    from sqlalchemy.engine import make_url
+
+    url = make_url(settings.resolved_database_url)
+    if url.get_backend_name() == "sqlite":
+        return str(url.database)
+    return f"{url.host or 'localhost'}:{url.port or 5432}/{url.database}"
 
 
 if __name__ == "__main__":

@@ -38,4 +38,7 @@ def configure_logging(level: str, fmt: str) -> None:
     root.setLevel(level.upper())
     # aiohttp's access log would write client addresses and URLs; we log requests ourselves.
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    # Alembic announces every plugin at INFO; only the migrations it runs are worth a line.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    logging.getLogger("alembic.runtime.migration").setLevel(logging.INFO)
     logging.getLogger("rq.worker").setLevel(max(logging.INFO, root.level))

@@ -103,8 +103,10 @@ def prepare_database(settings: Settings) -> None:
 
 
 def main(settings: Settings) -> None:
-    prepare_database(settings)
+    # Configuration (keys) is checked before the database is touched: a missing key is named
+    # even when the database is unreachable, and nothing is migrated for a server that cannot run.
     deps = build_deps(settings)
+    prepare_database(settings)
     log.info(
         "server_starting",
         url=f"http://{settings.host}:{settings.port}/",

@@ -29,7 +29,7 @@ async def hotline_exists(session: AsyncSession, hotline_id: str) -> bool:
     return await session.scalar(select(Hotline.id).where(Hotline.id == hotline_id)) is not None
 
 
-_INSERT_CONTACT = insert(Contact.__table__).returning(Contact.__table__.c.id)
+_INSERT_CONTACT = insert(Contact).returning(Contact.id)
 
 
 async def record_concern(

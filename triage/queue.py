@@ -80,9 +80,16 @@ class QueuePage:
 async def open_cases(
     session: AsyncSession, *, after: QueuePosition | None = None, limit: int = DEFAULT_PAGE_SIZE
 ) -> QueuePage:
+    # The assignee's name as a per-row lookup, not a join: a join lets the planner read and sort
+    # every remaining open case before the LIMIT; this way it walks the index and stops.
+    assignee_name = (
+        select(StaffUser.display_name)
+        .where(StaffUser.id == Case.assignee_id)
+        .correlate(Case)
+        .scalar_subquery()
+    )
     query = (
-        select(Case, StaffUser.display_name)
-        .outerjoin(StaffUser, StaffUser.id == Case.assignee_id)
+        select(Case, assignee_name)
         .where(Case.closed_at.is_(None))
         .order_by(Case.queue_rank, Case.queue_due_at, Case.id)
         .limit(limit + 1)

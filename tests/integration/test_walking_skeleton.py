@@ -47,6 +47,7 @@ async def test_running_the_job_twice_changes_nothing(client: Any, deps: Deps) ->
     await run_jobs(deps)
     async with deps.sessions() as session:
         contact_id = await session.scalar(select(Contact.id))
+    assert contact_id is not None
     # The same job again, as rq might after a crash.
     from jobqueue import take_in_contact
 

@@ -1,0 +1,1106 @@
+"""`hotline demo`: a few dozen realistic contacts, cases in every state, and staff logins.
+
+Everything is invented. The contacts describe observed behaviour only (withdrawal, violent
+propaganda, threats, weapons, travel plans), never religion, ethnicity or opinions, as the real
+form does. Loading happens in one transaction and is skipped when the `demo` login exists, so
+running it twice changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from access.models import Role, StaffUser
+from access.service import AccountExists, create_user
+from bootstrap import Deps, build_deps
+from clock import Clock
+from intake import receipts
+from intake.concern_form import FORM_VERSION
+from intake.models import Channel, Contact, PhoneStatus, ReporterRole
+from settings import Settings
+from triage.intake_flow import take_in_contact
+from triage.models import (
+    ActorKind,
+    Case,
+    CaseEvent,
+    CaseStatus,
+    Deadline,
+    DeadlineKind,
+)
+
+DEMO_USERNAME = "demo"
+DEMO_PASSWORD = "demo-hotline-2026"  # noqa: S105  (a demo login, printed on purpose)
+# username, display name, role; all share DEMO_PASSWORD.
+DEMO_STAFF: tuple[tuple[str, str, Role], ...] = (
+    (DEMO_USERNAME, "Demo Medarbejder", Role.HOTLINE),
+    ("kirsten", "Kirsten Dalgaard", Role.HOTLINE),
+    ("infohus", "Infohus København", Role.COORDINATOR),
+)
+
+# What became of a contact: "waiting" = not taken in yet (the worker's sweeper picks it up);
+# "not_justified" and "advice_only" are closed cases with that outcome.
+State = Literal["waiting", "new", "in_triage", "not_justified", "advice_only"]
+
+# How long after receipt the worker took the contact in, and when staff acted on its case.
+TAKEN_IN_AFTER = timedelta(seconds=40)
+ASSIGNED_AFTER = timedelta(minutes=25)
+TRIAGE_STARTED_AFTER = timedelta(minutes=50)
+CLOSED_AFTER_TRIAGE_AT_LEAST = timedelta(minutes=10)
+# Staff actions never land in the future or in the last moments before "now".
+LATEST_ACTION_BEFORE_NOW = timedelta(minutes=2)
+
+
+@dataclass(frozen=True)
+class DemoContact:
+    hotline: str
+    channel: Channel
+    hours_ago: float
+    role: ReporterRole
+    answers: dict[str, Any]
+    state: State
+    language: str = "da"
+    anonymous: bool = False
+    name: str | None = None
+    organisation: str | None = None
+    # As it arrived (typed, or the caller ID); normalised when the contact is taken in.
+    phone: str | None = None
+    # A caller who hid their number: nothing is stored, the status says why.
+    withheld: bool = False
+    email: str | None = None
+    assignee: str | None = None
+    # For closed cases: hours from receipt until triage ended.
+    closed_after_hours: float = 4.0
+
+    @property
+    def is_acute(self) -> bool:
+        return any(answer == "yes" for answer in self.answers["safety"].values())
+
+
+def _safety(
+    threats: str = "no", violence: str = "no", weapons: str = "no", travel: str = "no"
+) -> dict[str, str]:
+    return {"threats": threats, "violence": violence, "weapons": weapons, "travel": travel}
+
+
+def _form(
+    *,
+    relation: str | None,
+    age: str,
+    municipality: str,
+    observed: str,
+    when: str | None,
+    how_known: str | None,
+    change: str | None,
+    safety: dict[str, str],
+) -> dict[str, Any]:
+    """Answers exactly as the public concern form stores them."""
+    return {
+        "form_version": FORM_VERSION,
+        "relation": relation,
+        "person_age": age,
+        "municipality": municipality,
+        "observed": observed,
+        "observed_when": when,
+        "how_known": how_known,
+        "change_over_time": change,
+        "safety": safety,
+    }
+
+
+def _told(
+    summary: str, *, age: str, municipality: str, safety: dict[str, str], relation: str | None
+) -> dict[str, Any]:
+    """A call, message thread or chat: staff's short summary, with the form's keys where shared."""
+    return {
+        "form_version": FORM_VERSION,
+        "summary": summary,
+        "relation": relation,
+        "person_age": age,
+        "municipality": municipality,
+        "safety": safety,
+    }
+
+
+PRO, REL, FRIEND, OTHER, UNKNOWN = (
+    ReporterRole.PROFESSIONAL,
+    ReporterRole.RELATIVE,
+    ReporterRole.FRIEND,
+    ReporterRole.OTHER,
+    ReporterRole.UNKNOWN,
+)
+CPH, NAT = "copenhagen", "national"
+
+DEMO_CONTACTS: tuple[DemoContact, ...] = (
+    # ---- Copenhagen (VINK's hotline) -----------------------------------------------------------
+    DemoContact(
+        CPH,
+        Channel.PHONE,
+        40.2,
+        REL,
+        _told(
+            "Mor ringer om sin søn på 17. Han har i de sidste to måneder trukket sig fra sine "
+            "gamle venner og fodboldholdet, sidder oppe om natten ved computeren og har fået nye, "
+            "ældre kontakter online, som han ikke vil tale om. Han har delt videoer med voldsomme "
+            "kampscener i familiens gruppechat. Ingen kendte trusler eller våben.",
+            relation="Mor",
+            age="under_18",
+            municipality="101",
+            safety=_safety(violence="unknown"),
+        ),
+        "in_triage",
+        name="Susanne Madsen",
+        phone="20 12 34 56",
+        assignee="demo",
+    ),
+    DemoContact(
+        CPH,
+        Channel.WEB_FORM,
+        20.4,
+        PRO,
+        _form(
+            relation="Klasselærer for eleven",
+            age="under_18",
+            municipality="101",
+            observed="En elev i 8. klasse tegner gentagne gange symboler, som bruges af voldelige "
+            "grupper, på sine hæfter og på bordene, og har vist klassekammerater videoer af "
+            "angreb på sin telefon. Han siger, at ofrene 'selv var ude om det'.",
+            when="De sidste tre uger",
+            how_known="Jeg har selv set tegningerne, og to elever har fortalt om videoerne.",
+            change="Han var tidligere social; nu sidder han alene i frikvartererne.",
+            safety=_safety(),
+        ),
+        "in_triage",
+        name="Jonas Brandt",
+        organisation="Folkeskole på Amager",
+        email="jonas.brandt@example.org",
+        assignee="kirsten",
+    ),
+    DemoContact(
+        CPH,
+        Channel.PHONE,
+        19.2,
+        PRO,
+        _told(
+            "Klubmedarbejder ringer om en 16-årig, der færdes i kanten af et bandemiljø. De "
+            "sidste uger er han set sammen med ældre mænd, der ifølge andre unge hverver til en "
+            "voldelig gruppe. Han har vist en kniv frem i klubben og sagt, at han 'er klar, når "
+            "de kalder'. Klubben har talt med forældrene.",
+            relation="Medarbejder i fritidsklubben",
+            age="under_18",
+            municipality="101",
+            safety=_safety(threats="unknown", weapons="yes"),
+        ),
+        "in_triage",
+        name="Mikkel Holm",
+        organisation="Fritidsklub på Nørrebro",
+        phone="40 11 22 33",
+        assignee="kirsten",
+    ),
+    DemoContact(
+        CPH,
+        Channel.PHONE,
+        110.5,
+        PRO,
+        _told(
+            "Lærer søger råd om, hvordan hun taler med sin 9. klasse om et terrorangreb, der "
+            "fylder i nyhederne, efter at nogle elever har lavet grove vittigheder om ofrene. "
+            "Ingen konkret bekymring for en enkelt elev. Rådgivet om dialog i klassen og om, "
+            "hvornår skolen skal inddrage SSP.",
+            relation="Lærer",
+            age="under_18",
+            municipality="101",
+            safety=_safety(),
+        ),
+        "advice_only",
+        name="Lotte Vestergaard",
+        organisation="Skole i Valby",
+        phone="26 45 78 12",
+        assignee="kirsten",
+        closed_after_hours=0.5,
+    ),
+    DemoContact(
+        CPH,
+        Channel.WEB_FORM,
+        26.3,
+        OTHER,
+        _form(
+            relation="Nabo",
+            age="18_25",
+            municipality="101",
+            observed="En ung mand i opgangen praler over for andre unge af, at han snart skal "
+            "'ned og kæmpe' i udlandet, og han har solgt sine møbler. Jeg har hørt ham sige, at "
+            "han har fået en billet.",
+            when="Den sidste uge",
+            how_known="Jeg har hørt det på trappen og i gården.",
+            change="Han har ændret sig meget på kort tid og hilser ikke længere.",
+            safety=_safety(travel="unknown"),
+        ),
+        "new",
+        anonymous=True,
+    ),
+    DemoContact(
+        CPH,
+        Channel.WEB_FORM,
+        10.1,
+        PRO,
+        _form(
+            relation="Sagsbehandler",
+            age="18_25",
+            municipality="101",
+            observed="En 22-årig borger har ved de sidste tre samtaler udtrykt had mod "
+            "myndighederne og sagt, at 'nogen her skal betale'. I går truede han en kollega med, "
+            "at han ved, hvor hun bor. Han har også vist videoer af vold mod politifolk.",
+            when="De sidste to måneder, senest i går",
+            how_known="Jeg har selv været til stede ved samtalerne.",
+            change="Tonen er blevet skarpere fra gang til gang.",
+            safety=_safety(threats="yes", weapons="unknown"),
+        ),
+        "in_triage",
+        name="Pernille Kjær",
+        organisation="Jobcenter København",
+        phone="42 77 31 05",
+        email="pernille.kjaer@example.org",
+        assignee="demo",
+    ),
+    DemoContact(
+        CPH,
+        Channel.WHATSAPP,
+        12.0,
+        REL,
+        _told(
+            "Father writes that his 15-year-old daughter is in daily contact with adult men "
+            "online who send her violent videos and urge her to leave home and 'join them'. She "
+            "has started hiding her phone and talks about travelling abroad after the summer.",
+            relation="Father",
+            age="under_18",
+            municipality="101",
+            safety=_safety(travel="unknown"),
+        ),
+        "new",
+        language="en",
+        name="Daniel Moore",
+        phone="whatsapp:+4530567812",
+        assignee="kirsten",
+    ),
+    DemoContact(
+        CPH,
+        Channel.WEB_FORM,
+        50.0,
+        PRO,
+        _form(
+            relation="Boligsocial medarbejder",
+            age="under_18",
+            municipality="101",
+            observed="En gruppe unge på 15-18 år har malet voldsforherligende symboler i "
+            "kælderen og på legepladsen. En af dem samler penge ind blandt de yngre 'til "
+            "krigerne' og viser videoer af kampe på sin telefon.",
+            when="Siden starten af måneden",
+            how_known="Jeg har selv set graffitien; forældre har fortalt om indsamlingen.",
+            change="Flere af de yngre børn er begyndt at følge ham.",
+            safety=_safety(violence="unknown"),
+        ),
+        "in_triage",
+        name="Rikke Jensen",
+        organisation="Boligsocial helhedsplan i Sydhavnen",
+        email="rikke.jensen@example.net",
+    ),
+    DemoContact(
+        CPH,
+        Channel.SMS,
+        13.4,
+        OTHER,
+        _told(
+            "Fodboldtræner skriver, at en spiller på 17 er holdt op med at komme til træning og "
+            "har lagt billeder op af sig selv med våben og maske sammen med ukendte, ældre "
+            "personer. Træneren ved ikke, om våbnene er ægte.",
+            relation="Fodboldtræner",
+            age="under_18",
+            municipality="101",
+            safety=_safety(weapons="unknown"),
+        ),
+        "new",
+        phone="25 36 47 58",
+    ),
+    DemoContact(
+        CPH,
+        Channel.PHONE,
+        23.1,
+        PRO,
+        _told(
+            "Fængselsbetjent ringer om en indsat på 31, der løslades om ti dage. Han har under "
+            "afsoningen forsøgt at få medindsatte med i en voldelig gruppe og delt propaganda. "
+            "Kriminalforsorgen ønsker koordinering med Infohus før løsladelsen.",
+            relation="Fængselsbetjent",
+            age="26_40",
+            municipality="101",
+            safety=_safety(violence="unknown"),
+        ),
+        "in_triage",
+        name="Bo Kristensen",
+        organisation="Kriminalforsorgen",
+        phone="+4560718293",
+    ),
+    DemoContact(
+        CPH,
+        Channel.WEB_FORM,
+        1.0,
+        REL,
+        _form(
+            relation="Mor",
+            age="under_18",
+            municipality="101",
+            observed="Min søn på 14 har søgt på nettet efter, hvordan man laver sprængstoffer, "
+            "og jeg har fundet kemikalier og ledninger gemt i hans skab. Han ser mange videoer "
+            "om skoleskyderier og siger, at han hader alle på skolen.",
+            when="Jeg fandt det i går aftes",
+            how_known="Jeg har selv set søgehistorikken og fundet tingene.",
+            change="Han er blevet mere indelukket, siden han skiftede skole i efteråret.",
+            safety=_safety(threats="unknown", weapons="yes"),
+        ),
+        "new",
+        name="Mette Andersen",
+        phone="0045 22 33 44 55",
+    ),
+    DemoContact(
+        CPH,
+        Channel.WEB_CHAT,
+        4.2,
+        PRO,
+        _told(
+            "School counsellor at an international school: a 15-year-old student has joked "
+            "repeatedly about a school shooting and was found drawing floor plans of the school "
+            "with the exits marked. Classmates are scared. The school has informed the parents.",
+            relation="School counsellor",
+            age="under_18",
+            municipality="101",
+            safety=_safety(threats="yes", weapons="unknown"),
+        ),
+        "new",
+        language="en",
+        name="Sarah Whitfield",
+        organisation="International school in Copenhagen",
+        email="s.whitfield@example.com",
+    ),
+    DemoContact(
+        CPH,
+        Channel.SMS,
+        18.0,
+        REL,
+        _told(
+            "Lillesøster skriver, at hendes storebror på 27 har brudt kontakten med familien, "
+            "efter at han er kommet ind i en lukket gruppe, der forbyder kontakt til "
+            "'udenforstående'. Han har skrevet til moren, at familien 'vil få, hvad de fortjener'.",
+            relation="Søster",
+            age="26_40",
+            municipality="101",
+            safety=_safety(threats="unknown"),
+        ),
+        "new",
+        phone="+45 29 87 65 43",
+    ),
+    DemoContact(
+        CPH,
+        Channel.WEB_FORM,
+        36.5,
+        PRO,
+        _form(
+            relation="Bibliotekar",
+            age="26_40",
+            municipality="101",
+            observed="En fast låner på omkring 30 år ser henrettelsesvideoer fra en "
+            "terrororganisation på bibliotekets offentlige computere og har printet flere sider "
+            "propaganda, som han har lagt frem på læsebordene.",
+            when="Flere gange de sidste tre uger",
+            how_known="Jeg har selv set skærmen og fundet udskrifterne.",
+            change="Det sker oftere, og han bliver konfronterende, når personalet spørger.",
+            safety=_safety(violence="unknown"),
+        ),
+        "new",
+        name="Birgitte Frost",
+        organisation="Bibliotek på Østerbro",
+        email="birgitte.frost@example.org",
+    ),
+    DemoContact(
+        CPH,
+        Channel.WEB_CHAT,
+        75.0,
+        REL,
+        _told(
+            "Mor er bekymret, fordi hendes søn på 18 har ændret udseende og tøjstil og har fået "
+            "en ny vennekreds. På opfølgende spørgsmål beskriver hun ingen voldelig adfærd, "
+            "trusler eller isolation fra familien. Rådgivet om at holde dialogen åben; ingen "
+            "begrundet bekymring.",
+            relation="Mor",
+            age="18_25",
+            municipality="101",
+            safety=_safety(),
+        ),
+        "not_justified",
+        name="Lene Christiansen",
+        email="lene.c@example.net",
+        assignee="demo",
+        closed_after_hours=1.0,
+    ),
+    DemoContact(
+        CPH,
+        Channel.SMS,
+        52.3,
+        PRO,
+        _told(
+            "Klubmedarbejder skriver, at flere unge deler en video af et overfald med "
+            "voldsforherligende slogans. Ønsker råd om, hvordan klubben taler med de unge om det. "
+            "Rådgivet om dialog og om at kontakte SSP, hvis enkelte unge viser bekymrende adfærd.",
+            relation="Klubmedarbejder",
+            age="under_18",
+            municipality="101",
+            safety=_safety(),
+        ),
+        "advice_only",
+        name="Nikolaj Berg",
+        organisation="Ungdomsklub i Tingbjerg",
+        phone="+4571234567",
+        assignee="demo",
+        closed_after_hours=3.0,
+    ),
+    DemoContact(
+        CPH,
+        Channel.WEB_FORM,
+        7.3,
+        PRO,
+        _form(
+            relation="Tilsynsførende",
+            age="18_25",
+            municipality="101",
+            observed="En klient under tilsyn har efter en vens anholdelse talt om 'hævn' over "
+            "politiet og spurgt andre klienter, hvor man kan skaffe våben.",
+            when="De sidste to mødegange",
+            how_known="Han sagde det selv til mig; en anden klient har fortalt om spørgsmålene.",
+            change="Han har tidligere samarbejdet godt, men udebliver nu fra aftaler.",
+            safety=_safety(threats="unknown", weapons="unknown"),
+        ),
+        "new",
+        name="Camilla Skov",
+        organisation="Kriminalforsorgen i Frihed",
+        phone="30 45 12 78",
+    ),
+    DemoContact(
+        CPH,
+        Channel.WEB_FORM,
+        0.3,
+        OTHER,
+        _form(
+            relation="Forælder til en klassekammerat",
+            age="under_18",
+            municipality="101",
+            observed="Min datter fortæller, at en dreng på 12 i hendes klasse viser "
+            "henrettelsesvideoer på sin telefon i frikvartererne og siger, at det er det, der "
+            "skal ske med dem, der er imod ham. Flere børn har fået mareridt.",
+            when="Den sidste måned",
+            how_known="Min datter og to andre forældre har fortalt det.",
+            change=None,
+            safety=_safety(threats="unknown"),
+        ),
+        "waiting",
+        anonymous=True,
+    ),
+    # ---- National hotline ----------------------------------------------------------------------
+    DemoContact(
+        NAT,
+        Channel.SMS,
+        5.0,
+        FRIEND,
+        _told(
+            "Skriver om en ven på omkring 20, der deler voldelig propaganda i vennernes "
+            "gruppechat: videoer fra angreb med tekster, der hylder gerningsmændene. Vennen har "
+            "skrevet, at 'nogen burde gøre det samme her'. Afsender vil gerne ringes op efter "
+            "kl. 16.",
+            relation="Ven",
+            age="18_25",
+            municipality="751",
+            safety=_safety(threats="unknown"),
+        ),
+        "new",
+        phone="+45 31 45 67 89",
+        assignee="demo",
+    ),
+    DemoContact(
+        NAT,
+        Channel.WEB_FORM,
+        2.1,
+        OTHER,
+        _form(
+            relation="Med i samme online spilgruppe",
+            age="unknown",
+            municipality="unknown",
+            observed="En bruger i en gruppechat for et onlinespil har flere gange skrevet, at han "
+            "vil 'skyde løs' på sin gamle skole, og har lagt billeder af et gevær op. Han skriver, "
+            "at det sker 'inden sommerferien'.",
+            when="I går aftes og i nat",
+            how_known="Jeg har selv læst beskederne og taget skærmbilleder.",
+            change="Beskederne er blevet mere konkrete den sidste uge.",
+            safety=_safety(threats="yes", violence="unknown", weapons="yes"),
+        ),
+        "new",
+        anonymous=True,
+    ),
+    DemoContact(
+        NAT,
+        Channel.WEB_FORM,
+        70.4,
+        OTHER,
+        _form(
+            relation="Kollega på samme arbejdsplads",
+            age="over_40",
+            municipality="265",
+            observed="En 45-årig kollega, IT-specialist, er meget aktiv i højreekstreme "
+            "onlinefora, hvor der opfordres til vold mod politikere og journalister. Han har vist "
+            "mig opslag, hvor han selv skriver, at 'der snart skal ryddes op med våben', og han "
+            "har delt manifester fra gerningsmænd bag terrorangreb. Han har jagttegn og flere "
+            "rifler derhjemme.",
+            when="Over de sidste seks måneder, tiltagende",
+            how_known="Han har selv vist mig opslagene på sin telefon i frokostpausen.",
+            change="Han er blevet mere optaget af det og taler om det næsten dagligt.",
+            safety=_safety(threats="yes", weapons="yes"),
+        ),
+        "in_triage",
+        name="Henrik Sørensen",
+        phone="+45-28-91-04-77",
+        assignee="demo",
+    ),
+    DemoContact(
+        NAT,
+        Channel.WEB_FORM,
+        8.2,
+        FRIEND,
+        _form(
+            relation="Fellow student on the engineering programme",
+            age="18_25",
+            municipality="851",
+            observed="A fellow engineering student, around 23, has started praising recent "
+            "terror attacks and calls the attackers heroes. He has shared propaganda videos from "
+            "a militant group in our study group chat and asked others whether they would 'dare' "
+            "to do something similar.",
+            when="Over the past month",
+            how_known="I was in the conversations and have seen the chat myself.",
+            change="He used to be very social; now he avoids most of us and skips lectures.",
+            safety=_safety(travel="unknown"),
+        ),
+        "new",
+        language="en",
+        name="Emma Clarke",
+        email="emma.clarke@example.com",
+    ),
+    DemoContact(
+        NAT,
+        Channel.PHONE,
+        45.0,
+        REL,
+        _told(
+            "Søster ringer om sin søster, der ventes hjem fra en lejr i en konfliktzone med to "
+            "børn på 4 og 6 år. Familien ønsker råd om, hvad der sker ved hjemkomsten, og om "
+            "støtte til børnene og bedsteforældrene. Ingen aktuelle trusler.",
+            relation="Søster",
+            age="26_40",
+            municipality="461",
+            safety=_safety(),
+        ),
+        "in_triage",
+        name="Anne Mikkelsen",
+        phone="61234567",
+        assignee="demo",
+    ),
+    DemoContact(
+        NAT,
+        Channel.PHONE,
+        115.0,
+        PRO,
+        _told(
+            "Sygeplejerske i psykiatrien søger råd om en indlagt patient med psykose, der er "
+            "optaget af materiale om et kendt terrorangreb og tegner gerningsmanden. Ingen "
+            "trusler og ingen adgang til våben. Rådgivet om PSP-samarbejdet og om at dokumentere "
+            "konkret adfærd.",
+            relation="Sygeplejerske",
+            age="26_40",
+            municipality="851",
+            safety=_safety(),
+        ),
+        "advice_only",
+        name="Jesper Lund",
+        organisation="Psykiatrien, Region Nordjylland",
+        phone="51 88 20 14",
+        assignee="demo",
+        closed_after_hours=0.7,
+    ),
+    DemoContact(
+        NAT,
+        Channel.WHATSAPP,
+        22.0,
+        FRIEND,
+        _told(
+            "Veninde skriver om sin bedste ven på 24, der er begyndt at træne 'kamp' i skoven "
+            "med en lukket gruppe, som taler om en kommende 'dag X'. Han har købt "
+            "camouflageudstyr og siger, at han ikke kan fortælle mere.",
+            relation="Veninde",
+            age="18_25",
+            municipality="561",
+            safety=_safety(violence="unknown", weapons="unknown"),
+        ),
+        "new",
+        name="Sofie",
+        phone="whatsapp:+4541526374",
+    ),
+    DemoContact(
+        NAT,
+        Channel.PHONE,
+        60.0,
+        REL,
+        _told(
+            "Bedstemor ringer om sit barnebarn på 19, der er stoppet på sin uddannelse og bruger "
+            "det meste af tiden på computerspil. På opfølgende spørgsmål er der ingen tegn på "
+            "voldelig adfærd, trusler eller kontakt til voldelige miljøer. Henvist til "
+            "kommunens ungerådgivning.",
+            relation="Bedstemor",
+            age="18_25",
+            municipality="630",
+            safety=_safety(),
+        ),
+        "not_justified",
+        name="Inger Poulsen",
+        phone="53 19 46 70",
+        assignee="demo",
+        closed_after_hours=2.0,
+    ),
+    DemoContact(
+        NAT,
+        Channel.WEB_FORM,
+        3.0,
+        PRO,
+        _form(
+            relation="Studievejleder",
+            age="under_18",
+            municipality="265",
+            observed="Tre elever fra 2.g deltog i weekenden i voldelige angreb på politiet under "
+            "en demonstration og har lagt videoer af det op med opfordringer til at 'gøre det "
+            "igen og hårdere'. En af dem har sagt i klassen, at der næste gang skal bruges "
+            "brandbomber.",
+            when="Sidste weekend og mandag i klassen",
+            how_known="Jeg har set videoerne og hørt om udtalelsen fra flere elever.",
+            change="De tre er blevet mere isolerede fra resten af klassen.",
+            safety=_safety(threats="yes", violence="yes", weapons="unknown"),
+        ),
+        "new",
+        name="Karen Holt",
+        organisation="Gymnasium på Sjælland",
+        email="karen.holt@example.org",
+    ),
+    DemoContact(
+        NAT,
+        Channel.WEB_CHAT,
+        1.5,
+        UNKNOWN,
+        _told(
+            "Anonymous chat: the writer says her boyfriend, around 30, watches execution videos "
+            "every night and has said he wants to 'do the same' to people at his workplace. She "
+            "is afraid of him and ended the chat when asked where they live. Told to call 112 if "
+            "in immediate danger.",
+            relation=None,
+            age="26_40",
+            municipality="unknown",
+            safety=_safety(threats="yes", violence="unknown"),
+        ),
+        "new",
+        language="en",
+        anonymous=True,
+    ),
+    DemoContact(
+        NAT,
+        Channel.WEB_FORM,
+        0.6,
+        OTHER,
+        _form(
+            relation="Kollega",
+            age="26_40",
+            municipality="791",
+            observed="En kollega på lageret viser billeder af våben på sin telefon og taler om at "
+            "'straffe forræderne' på arbejdspladsen. Han har spurgt, hvornår ledelsen holder møde.",
+            when="De sidste to uger",
+            how_known="Jeg har selv set billederne og hørt ham sige det.",
+            change="Han er blevet vredere efter en advarsel fra ledelsen.",
+            safety=_safety(threats="unknown", weapons="unknown"),
+        ),
+        "waiting",
+        name="Torben Nielsen",
+        email="torben.nielsen@example.net",
+    ),
+    DemoContact(
+        NAT,
+        Channel.WEB_FORM,
+        16.0,
+        FRIEND,
+        _form(
+            relation="Ven fra gymnasiet",
+            age="18_25",
+            municipality="751",
+            observed="Min ven på 19 har solgt sin bil og sin computer, har købt en enkeltbillet "
+            "til udlandet og siger, at han vil videre til en konfliktzone for at kæmpe. Han har "
+            "bedt mig om ikke at sige det til sine forældre.",
+            when="Han rejser efter planen på fredag",
+            how_known="Han har selv fortalt mig det og vist mig billetten.",
+            change="Han er over de sidste måneder holdt op med at se sine gamle venner.",
+            safety=_safety(travel="yes"),
+        ),
+        "in_triage",
+        anonymous=True,
+        assignee="kirsten",
+    ),
+    DemoContact(
+        NAT,
+        Channel.PHONE,
+        6.0,
+        UNKNOWN,
+        _told(
+            "Opkald fra skjult nummer: en mand siger, at en person, han kender, planlægger "
+            "'noget stort' på en musikfestival i næste måned og har skaffet udstyr. Samtalen blev "
+            "afbrudt, før der kom navne eller sted. Politiet er orienteret efter retningslinjen "
+            "for akutte henvendelser.",
+            relation=None,
+            age="unknown",
+            municipality="unknown",
+            safety=_safety(threats="yes", weapons="unknown"),
+        ),
+        "new",
+        anonymous=True,
+        withheld=True,
+        assignee="demo",
+    ),
+    DemoContact(
+        NAT,
+        Channel.PHONE,
+        90.0,
+        PRO,
+        _told(
+            "Socialrådgiver søger råd om en 16-årig, hvis forældre ifølge skolen viser ham "
+            "voldsforherligende videoer og forbyder ham at deltage i skolens aktiviteter. "
+            "Spørgsmål om underretning og om samarbejdet med Infohus. Rådgivet om "
+            "underretningspligten; sagen håndteres af kommunen.",
+            relation="Socialrådgiver",
+            age="under_18",
+            municipality="461",
+            safety=_safety(),
+        ),
+        "advice_only",
+        name="Hanne Bech",
+        organisation="Børne- og familieafdelingen",
+        phone="+4527183946",
+        assignee="kirsten",
+        closed_after_hours=1.5,
+    ),
+    DemoContact(
+        NAT,
+        Channel.WEB_FORM,
+        100.0,
+        PRO,
+        _form(
+            relation="Lærer",
+            age="under_18",
+            municipality="851",
+            observed="En elev på 13 har tegnet symboler fra voldelige grupper og skrevet navne på "
+            "kendte gerningsmænd bag massedrab på sin skoletaske.",
+            when="Opdaget i mandags",
+            how_known="Jeg har selv set skoletasken.",
+            change="Ingen anden ændring i hans adfærd, som jeg har bemærket.",
+            safety=_safety(),
+        ),
+        "not_justified",
+        name="Morten Dahl",
+        organisation="Skole i Aalborg",
+        email="morten.dahl@example.org",
+        assignee="kirsten",
+        closed_after_hours=20.0,
+    ),
+    DemoContact(
+        NAT,
+        Channel.WHATSAPP,
+        14.0,
+        OTHER,
+        _told(
+            "Ex-girlfriend living in Sweden writes that her former partner in Frederiksberg sends "
+            "her hateful messages about 'cleaning the streets' and violent videos. No direct "
+            "threat against anyone named. She has blocked him but fears he will act.",
+            relation="Former partner",
+            age="26_40",
+            municipality="147",
+            safety=_safety(threats="unknown", weapons="unknown"),
+        ),
+        "new",
+        language="en",
+        name="Linnea",
+        phone="whatsapp:+46701740652",
+    ),
+    DemoContact(
+        NAT,
+        Channel.SMS,
+        0.1,
+        UNKNOWN,
+        _told(
+            "Anonym sms: 'En i min klasse har en liste med navne på lærere og elever, han vil "
+            "skade. Han siger, det sker i morgen.' Afsenderen svarer ikke på spørgsmål.",
+            relation=None,
+            age="under_18",
+            municipality="unknown",
+            safety=_safety(threats="yes"),
+        ),
+        "waiting",
+        anonymous=True,
+        withheld=True,
+    ),
+    DemoContact(
+        NAT,
+        Channel.PHONE,
+        9.0,
+        REL,
+        _told(
+            "Uncle calling from the UK about his nephew, 20, who lives in Aarhus and has started "
+            "posting support for recent attacks on social media, writing that 'violence is the "
+            "only language they understand'. The family has not heard from him for weeks.",
+            relation="Uncle",
+            age="18_25",
+            municipality="751",
+            safety=_safety(threats="unknown"),
+        ),
+        "new",
+        language="en",
+        name="Graham Wilson",
+        phone="+44 20 7946 0958",
+    ),
+)
+
+
+@dataclass
+class _Loaded:
+    per_hotline: Counter[str]
+    per_channel: dict[str, Counter[str]]
+    states: Counter[str]
+    acute: int = 0
+    overdue: int = 0
+
+
+def load(settings: Settings, *, clock: Clock | None = None) -> str:
+    """Load the demo data unless it is there already; returns what to tell the user."""
+    deps = build_deps(settings, clock=clock)
+    try:
+        return _load(deps)
+    finally:
+        _close(deps)
+
+
+def _load(deps: Deps) -> str:
+    now = deps.clock.now()
+    try:
+        with deps.job_context().transaction() as session:
+            exists = session.scalar(select(StaffUser.id).where(StaffUser.username == DEMO_USERNAME))
+            if exists is not None:
+                return _already_loaded(deps.settings)
+            staff = _create_staff(session, now)
+            loaded = _load_contacts(session, deps, staff, now)
+    except AccountExists:
+        # Another `hotline demo` created the logins first; this transaction rolled back whole.
+        return _already_loaded(deps.settings)
+    return _report(loaded, deps.settings)
+
+
+def _close(deps: Deps) -> None:
+    """Release connections without an event loop: load runs in the CLI or in a test's thread."""
+    deps.sync_engine.dispose()
+    # The async engine was never used here, so its pool holds no connections to close.
+    deps.engine.sync_engine.dispose()
+    deps.redis.close()
+
+
+def _create_staff(session: Session, now: datetime) -> dict[str, int]:
+    ids: dict[str, int] = {}
+    for username, display_name, role in DEMO_STAFF:
+        user = create_user(
+            session,
+            username=username,
+            display_name=display_name,
+            password=DEMO_PASSWORD,
+            role=role,
+            now=now,
+        )
+        ids[username] = user.id
+    return ids
+
+
+def _load_contacts(session: Session, deps: Deps, staff: dict[str, int], now: datetime) -> _Loaded:
+    loaded = _Loaded(Counter(), {}, Counter())
+    for item in DEMO_CONTACTS:
+        received_at = now - timedelta(hours=item.hours_ago)
+        contact = _contact(item, received_at, deps)
+        session.add(contact)
+        session.flush()
+        loaded.per_hotline[item.hotline] += 1
+        loaded.per_channel.setdefault(item.hotline, Counter())[item.channel.value] += 1
+        loaded.states[item.state] += 1
+        loaded.acute += item.is_acute
+        if item.state == "waiting":
+            continue
+        case_id = take_in_contact(
+            session,
+            contact.id,
+            now=received_at + TAKEN_IN_AFTER,
+            triage_hours=deps.settings.triage_deadline_hours,
+            cipher=deps.cipher,
+        )
+        assert case_id is not None
+        case = session.get_one(Case, case_id)
+        _act_on_case(session, case, item, staff, now)
+        if case.closed_at is None and case.queue_due_at < now:
+            loaded.overdue += 1
+    return loaded
+
+
+def _contact(item: DemoContact, received_at: datetime, deps: Deps) -> Contact:
+    if item.anonymous and (item.name or item.organisation or item.phone or item.email):
+        raise ValueError(f"anonymous demo contact with reporter details: {item}")
+    if item.withheld:
+        status = PhoneStatus.WITHHELD
+    else:
+        status = PhoneStatus.PENDING if item.phone else PhoneStatus.NONE
+    email = item.email.lower() if item.email else None
+    return Contact(
+        hotline_id=item.hotline,
+        channel=item.channel,
+        received_at=received_at,
+        language=item.language,
+        reporter_role=item.role,
+        anonymous=item.anonymous,
+        is_acute=item.is_acute,
+        reporter_name=item.name,
+        reporter_organisation=item.organisation,
+        reporter_phone_raw=None if item.withheld else item.phone,
+        reporter_phone_status=status,
+        reporter_email=email,
+        reporter_email_lookup=deps.cipher.lookup_hash("email", email) if email else None,
+        answers=item.answers,
+        receipt_hash=receipts.code_hash(receipts.new_code()),
+    )
+
+
+def _act_on_case(
+    session: Session, case: Case, item: DemoContact, staff: dict[str, int], now: datetime
+) -> None:
+    """What hotline staff have done so far: assign, start triage, close with an outcome."""
+    latest = max(now - LATEST_ACTION_BEFORE_NOW, case.opened_at)
+    actor = staff[item.assignee or DEMO_USERNAME]
+
+    def event(at: datetime, kind: str, detail: dict[str, Any]) -> None:
+        session.add(
+            CaseEvent(
+                case_id=case.id,
+                at=at,
+                actor_kind=ActorKind.STAFF,
+                actor_id=actor,
+                kind=kind,
+                detail=detail,
+            )
+        )
+
+    if item.assignee is not None:
+        case.assignee_id = staff[item.assignee]
+        event(
+            min(case.received_at + ASSIGNED_AFTER, latest),
+            "assigned",
+            {"assignee_id": case.assignee_id},
+        )
+    if item.state == "new":
+        return
+    case.status = CaseStatus.IN_TRIAGE
+    triage_started_at = min(case.received_at + TRIAGE_STARTED_AFTER, latest)
+    event(
+        triage_started_at,
+        "status_changed",
+        {"from": CaseStatus.NEW.value, "to": CaseStatus.IN_TRIAGE.value},
+    )
+    if item.state == "in_triage":
+        return
+    # A quick call can be closed soon after receipt, but never before its triage began.
+    closed_at = max(
+        case.received_at + timedelta(hours=item.closed_after_hours),
+        triage_started_at + CLOSED_AFTER_TRIAGE_AT_LEAST,
+    )
+    closed_at = min(closed_at, latest)
+    case.status = CaseStatus.CLOSED
+    case.closed_at = closed_at
+    deadline = session.scalars(
+        select(Deadline).where(Deadline.case_id == case.id, Deadline.kind == DeadlineKind.TRIAGE)
+    ).one()
+    deadline.met_at = closed_at
+    event(
+        closed_at,
+        "status_changed",
+        {
+            "from": CaseStatus.IN_TRIAGE.value,
+            "to": CaseStatus.CLOSED.value,
+            "outcome": item.state,
+        },
+    )
+
+
+def _login_url(settings: Settings) -> str:
+    if settings.public_base_url:
+        return f"{settings.public_base_url}/login"
+    # A server listening on every address is still reached on the loopback one.
+    everywhere = ("0.0.0.0", "::", "")  # noqa: S104  (compared with, not bound to)
+    host = "127.0.0.1" if settings.host in everywhere else settings.host
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{settings.port}/login"
+
+
+def _login_line(settings: Settings) -> str:
+    return f"Log in at {_login_url(settings)} as {DEMO_USERNAME} / {DEMO_PASSWORD}"
+
+
+def _staff_line() -> str:
+    logins = ", ".join(f"{username} ({role.value})" for username, _, role in DEMO_STAFF)
+    return f"Staff logins (all with password {DEMO_PASSWORD}): {logins}"
+
+
+def _already_loaded(settings: Settings) -> str:
+    return "\n".join(
+        [
+            "The demo data is already loaded; nothing was changed.",
+            _staff_line(),
+            _login_line(settings),
+        ]
+    )
+
+
+def _report(loaded: _Loaded, settings: Settings) -> str:
+    total = sum(loaded.per_hotline.values())
+    waiting = loaded.states["waiting"]
+    lines = [
+        f"Demo data loaded: {total} contacts, {total - waiting} with a case "
+        f"({waiting} left for the worker to take in when the server starts).",
+    ]
+    for hotline in sorted(loaded.per_hotline):
+        channels = loaded.per_channel[hotline]
+        by_channel = ", ".join(f"{c.value} {channels[c.value]}" for c in Channel)
+        lines.append(f"  {hotline}: {loaded.per_hotline[hotline]} contacts ({by_channel})")
+    closed = loaded.states["not_justified"] + loaded.states["advice_only"]
+    lines += [
+        f"Cases: {loaded.states['new']} new, {loaded.states['in_triage']} in triage, "
+        f"{closed} closed ({loaded.states['not_justified']} not justified, "
+        f"{loaded.states['advice_only']} advice only); "
+        f"{loaded.acute} contacts acute, {loaded.overdue} open cases past the triage deadline.",
+        _staff_line(),
+        _login_line(settings),
+    ]
+    return "\n".join(lines)

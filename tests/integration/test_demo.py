@@ -1,0 +1,264 @@
+"""`hotline demo`: varied contacts and cases, loaded once, that the worker and the queue accept."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+import demo
+from access.models import AuditEntry, StaffUser
+from access.service import log_in
+from bootstrap import Deps
+from clock import FrozenClock
+from denmark.municipalities import by_code
+from intake.concern_form import AGE_BANDS, SAFETY_ANSWERS, SAFETY_QUESTIONS, validate
+from intake.models import Channel, Contact, PhoneStatus, ReporterRole
+from settings import Settings, load_settings
+from tests.support.jobs import run_jobs_now
+from triage.models import ActorKind, Case, CaseEvent, CaseStatus, Deadline, DeadlineKind
+from triage.queue import open_cases
+from worker import Sweeper
+
+pytestmark = pytest.mark.asyncio
+
+FORM_KEYS = {
+    "form_version",
+    "relation",
+    "person_age",
+    "municipality",
+    "observed",
+    "observed_when",
+    "how_known",
+    "change_over_time",
+    "safety",
+}
+SUMMARY_KEYS = {"form_version", "summary", "relation", "person_age", "municipality", "safety"}
+LOGIN_LINE = "Log in at http://127.0.0.1:8080/login as demo / demo-hotline-2026"
+
+
+async def _contacts(deps: Deps) -> list[Contact]:
+    async with deps.sessions() as session:
+        return list((await session.scalars(select(Contact).order_by(Contact.id))).all())
+
+
+async def _cases(deps: Deps) -> list[Case]:
+    async with deps.sessions() as session:
+        return list((await session.scalars(select(Case).order_by(Case.id))).all())
+
+
+async def _events(deps: Deps) -> list[CaseEvent]:
+    async with deps.sessions() as session:
+        return list((await session.scalars(select(CaseEvent).order_by(CaseEvent.id))).all())
+
+
+async def _row_counts(deps: Deps) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    async with deps.sessions() as session:
+        for model in (Contact, Case, CaseEvent, Deadline, StaffUser, AuditEntry):
+            total = await session.scalar(select(func.count()).select_from(model))
+            counts[model.__tablename__] = total or 0
+    return counts
+
+
+async def test_demo_covers_hotlines_channels_languages_and_states(
+    settings: Settings, clock: FrozenClock, deps: Deps
+) -> None:
+    message = demo.load(settings, clock=clock)
+
+    contacts = await _contacts(deps)
+    assert len(contacts) >= 30
+    assert f"Demo data loaded: {len(contacts)} contacts" in message
+    assert LOGIN_LINE in message
+    for hotline in ("national", "copenhagen"):
+        channels = {c.channel for c in contacts if c.hotline_id == hotline}
+        assert channels == set(Channel), hotline
+    assert {c.language for c in contacts} == {"da", "en"}
+    assert {c.reporter_role for c in contacts} == set(ReporterRole)
+    assert any(c.is_acute for c in contacts)
+    assert not all(c.is_acute for c in contacts)
+    anonymous = [c for c in contacts if c.anonymous]
+    assert anonymous
+    for contact in anonymous:
+        assert contact.reporter_name is None
+        assert contact.reporter_organisation is None
+        assert contact.reporter_phone_raw is None
+        assert contact.reporter_phone_e164 is None
+        assert contact.reporter_email is None
+        assert contact.reporter_phone_status in (PhoneStatus.NONE, PhoneStatus.WITHHELD)
+    assert all(c.receipt_hash for c in contacts)
+    assert len({c.receipt_hash for c in contacts}) == len(contacts)
+
+    now = clock.now()
+    grace = timedelta(seconds=settings.sweep_grace_seconds)
+    assert all(now - timedelta(days=5) <= c.received_at <= now - grace for c in contacts)
+    waiting = [c for c in contacts if c.processed_at is None]
+    assert 2 <= len(waiting) <= 3
+    assert all(c.case_id is None for c in waiting)
+    assert all(now - c.received_at < timedelta(hours=1) for c in waiting)
+    taken_in = [c for c in contacts if c.processed_at is not None]
+    assert all(c.reporter_phone_status is not PhoneStatus.PENDING for c in taken_in)
+    assert any(
+        c.reporter_phone_e164 and not c.reporter_phone_e164.startswith("+45") for c in taken_in
+    )
+
+    cases = await _cases(deps)
+    assert len(cases) == len(taken_in)
+    statuses = Counter(case.status for case in cases)
+    assert set(statuses) == set(CaseStatus)
+    assert any(case.assignee_id is not None and case.status is CaseStatus.NEW for case in cases)
+    # Some open cases are past their 24-hour triage deadline, some are not yet.
+    open_ = [case for case in cases if case.closed_at is None]
+    assert any(case.queue_due_at < now for case in open_)
+    assert any(case.queue_due_at > now for case in open_)
+
+
+async def test_staff_actions_are_on_the_timeline_and_deadlines(
+    settings: Settings, clock: FrozenClock, deps: Deps
+) -> None:
+    demo.load(settings, clock=clock)
+    cases = {case.id: case for case in await _cases(deps)}
+    events = await _events(deps)
+    async with deps.sessions() as session:
+        deadlines = {
+            d.case_id: d
+            for d in (
+                await session.scalars(select(Deadline).where(Deadline.kind == DeadlineKind.TRIAGE))
+            ).all()
+        }
+        staff_ids = set((await session.scalars(select(StaffUser.id))).all())
+    by_case: dict[int, list[CaseEvent]] = {}
+    for event in events:
+        by_case.setdefault(event.case_id, []).append(event)
+        assert event.at <= clock.now()
+        if event.actor_kind is ActorKind.STAFF:
+            assert event.actor_id in staff_ids
+
+    for case_id, case in cases.items():
+        kinds = [e.kind for e in by_case[case_id]]
+        assert kinds[:2] == ["contact_received", "case_opened"]
+        changes = [e.detail for e in by_case[case_id] if e.kind == "status_changed"]
+        assigned = [e.detail for e in by_case[case_id] if e.kind == "assigned"]
+        assert assigned == ([] if case.assignee_id is None else [{"assignee_id": case.assignee_id}])
+        times = [e.at for e in by_case[case_id]]
+        assert times == sorted(times)
+        deadline = deadlines[case_id]
+        if case.status is CaseStatus.NEW:
+            assert changes == []
+        if case.status is CaseStatus.IN_TRIAGE:
+            assert changes == [{"from": "new", "to": "in_triage"}]
+            assert deadline.met_at is None
+        if case.status is CaseStatus.CLOSED:
+            assert case.closed_at is not None
+            assert deadline.met_at == case.closed_at
+            assert changes[0] == {"from": "new", "to": "in_triage"}
+            assert changes[-1]["to"] == "closed"
+            assert changes[-1]["outcome"] in ("not_justified", "advice_only")
+    outcomes = {e.detail.get("outcome") for e in events if e.kind == "status_changed"} - {None}
+    assert outcomes == {"not_justified", "advice_only"}
+
+
+async def test_answers_keep_to_the_form_and_carry_no_beliefs(
+    settings: Settings, clock: FrozenClock, deps: Deps
+) -> None:
+    demo.load(settings, clock=clock)
+    municipalities = {"unknown", *map(str, by_code())}
+    for contact in await _contacts(deps):
+        answers: dict[str, Any] = contact.answers
+        if contact.channel is Channel.WEB_FORM:
+            assert set(answers) == FORM_KEYS
+            assert answers["observed"]
+        else:
+            assert set(answers) == SUMMARY_KEYS
+            assert answers["summary"]
+        assert answers["form_version"] == 1
+        assert answers["person_age"] in AGE_BANDS
+        assert answers["municipality"] in municipalities
+        assert set(answers["safety"]) == set(SAFETY_QUESTIONS)
+        assert set(answers["safety"].values()) <= set(SAFETY_ANSWERS)
+        assert contact.is_acute == ("yes" in answers["safety"].values())
+
+    # Every web-form contact is exactly what the real form would have stored.
+    for item in demo.DEMO_CONTACTS:
+        if item.channel is not Channel.WEB_FORM:
+            continue
+        fields = {
+            "reporter_role": item.role.value,
+            "anonymous": "yes" if item.anonymous else "",
+            "name": item.name or "",
+            "organisation": item.organisation or "",
+            "phone": item.phone or "",
+            "email": item.email or "",
+            **{k: v or "" for k, v in item.answers.items() if isinstance(v, str)},
+            **{f"safety_{q}": a for q, a in item.answers["safety"].items()},
+        }
+        result = validate(fields)
+        assert result.report is not None, result.errors
+        assert result.report.answers == item.answers
+        assert result.report.is_acute == item.is_acute
+
+
+async def test_loading_twice_adds_nothing(
+    settings: Settings, test_environ: dict[str, str], clock: FrozenClock, deps: Deps
+) -> None:
+    demo.load(settings, clock=clock)
+    before = await _row_counts(deps)
+    assert before["staff_users"] == 3
+
+    clock.advance(timedelta(hours=1))
+    elsewhere = load_settings(
+        {**test_environ, "HOTLINE_PUBLIC_BASE_URL": "https://hotline.example.dk/"}
+    )
+    message = demo.load(elsewhere, clock=clock)
+
+    assert "already loaded" in message
+    assert "Log in at https://hotline.example.dk/login as demo / demo-hotline-2026" in message
+    assert await _row_counts(deps) == before
+
+
+async def test_the_worker_takes_in_the_waiting_contacts(
+    settings: Settings, clock: FrozenClock, deps: Deps
+) -> None:
+    demo.load(settings, clock=clock)
+    waiting = [c.id for c in await _contacts(deps) if c.processed_at is None]
+    cases_before = len(await _cases(deps))
+
+    clock.advance(timedelta(seconds=settings.sweep_grace_seconds + 1))
+    assert Sweeper(deps.job_context()).sweep(take_turn=False) == len(waiting)
+    run_jobs_now(deps)
+
+    contacts = await _contacts(deps)
+    assert all(c.processed_at is not None and c.case_id is not None for c in contacts)
+    assert all(c.reporter_phone_status is not PhoneStatus.PENDING for c in contacts)
+    assert len(await _cases(deps)) == cases_before + len(waiting)
+
+
+async def test_demo_staff_log_in_and_the_queue_holds_only_open_cases(
+    settings: Settings, clock: FrozenClock, deps: Deps
+) -> None:
+    demo.load(settings, clock=clock)
+    async with deps.sessions() as session, session.begin():
+        for username in ("demo", "kirsten", "infohus"):
+            token = await log_in(
+                session,
+                username=username,
+                password=demo.DEMO_PASSWORD,
+                now=clock.now(),
+                lifetime=timedelta(hours=settings.session_hours),
+            )
+            assert token, username
+        page = await open_cases(session, limit=200)
+
+    cases = await _cases(deps)
+    open_ids = {case.id for case in cases if case.closed_at is None}
+    assert len(open_ids) < len(cases)
+    assert {row.case_id for row in page.rows} == open_ids
+    assert all(row.status is not CaseStatus.CLOSED for row in page.rows)
+    assert page.next_cursor is None
+    # Acute cases come first.
+    ranks = [not row.is_acute for row in page.rows]
+    assert ranks == sorted(ranks)
+    assert {row.assignee for row in page.rows} >= {"Demo Medarbejder", "Kirsten Dalgaard", None}
