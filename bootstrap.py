@@ -31,8 +31,6 @@ class Deps:
     cipher: DataCipher
     secret_key: bytes
     engine: AsyncEngine
-    # The same pool, each statement its own transaction: for single-INSERT hot paths.
-    autocommit_engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     redis: Redis
     queue: JobQueue
@@ -135,7 +133,6 @@ def build_deps(
         cipher=cipher,
         secret_key=secret.encode(),
         engine=engine,
-        autocommit_engine=engine.execution_options(isolation_level="AUTOCOMMIT"),
         sessions=async_session_factory(engine),
         redis=redis,
         queue=queue,

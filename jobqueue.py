@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -42,8 +42,23 @@ class PlannedJob:
     job_id: str
 
 
-def take_in_contact(contact_id: int) -> PlannedJob:
-    return PlannedJob("triage.jobs.take_in_contact", (contact_id,), f"take-in-contact-{contact_id}")
+# At most this many ids in one job, so several workers share a burst.
+MAX_IDS_PER_JOB = 100
+
+
+def take_in_contacts(contact_ids: Sequence[int]) -> PlannedJob:
+    """The job that turns committed contacts into cases (triage/jobs.py)."""
+    ids = list(contact_ids)
+    if not 1 <= len(ids) <= MAX_IDS_PER_JOB:
+        raise ValueError(f"a take-in job carries 1 to {MAX_IDS_PER_JOB} contact ids")
+    return PlannedJob(
+        "triage.jobs.take_in_contacts", (ids,), f"take-in-contacts-{ids[0]}-{ids[-1]}-{len(ids)}"
+    )
+
+
+def in_chunks(ids: Sequence[int], size: int = MAX_IDS_PER_JOB) -> Iterator[list[int]]:
+    for start in range(0, len(ids), size):
+        yield list(ids[start : start + size])
 
 
 class JobQueue:
@@ -71,40 +86,54 @@ class JobQueue:
             self._on_enqueued()
 
 
-class Enqueuer:
-    """Enqueues off the request's critical path, in batches.
+# Builds the job for a batch of row ids, e.g. `take_in_contacts`.
+BatchJob = Callable[[Sequence[int]], PlannedJob]
 
-    A request commits its row, hands the job here and answers at once; a background task sends
-    batches to Redis. If Redis is down the job is dropped with a warning: the row is already
-    committed, and the sweeper enqueues it once Redis is back.
+
+class Enqueuer:
+    """Enqueues off the request's critical path, coalescing ids into batch jobs.
+
+    A request commits its row, hands the row's id here and answers at once; a background task
+    turns whatever has gathered into one job per kind (rq's per-job cost, paid by the server
+    process, is shared by the batch) and sends them to Redis. If Redis is down the jobs are
+    dropped with a warning: the rows are committed, and the sweeper enqueues them when it can.
     """
 
-    def __init__(self, queue: JobQueue, *, batch_size: int = 500) -> None:
+    def __init__(self, queue: JobQueue, *, max_batch: int = 2000, linger: float = 0.02) -> None:
         self._queue = queue
-        self._batch_size = batch_size
-        self._pending: asyncio.Queue[PlannedJob] = asyncio.Queue()
+        self._max_batch = max_batch
+        # Wait this long after the first id so a burst leaves as one batch: each send is a hop
+        # to a thread and a Redis pipeline, costs paid by the server process.
+        self._linger = linger
+        self._pending: asyncio.Queue[tuple[BatchJob, int]] = asyncio.Queue()
         self._idle = asyncio.Event()
         self._idle.set()
 
-    def submit(self, job: PlannedJob) -> None:
+    def submit(self, job: BatchJob, row_id: int) -> None:
         self._idle.clear()
-        self._pending.put_nowait(job)
+        self._pending.put_nowait((job, row_id))
 
     async def run(self) -> None:
         while True:
-            batch = [await self._pending.get()]
-            while len(batch) < self._batch_size and not self._pending.empty():
-                batch.append(self._pending.get_nowait())
-            await self._send(batch)
+            items = [await self._pending.get()]
+            await asyncio.sleep(self._linger)
+            while len(items) < self._max_batch and not self._pending.empty():
+                items.append(self._pending.get_nowait())
+            grouped: dict[BatchJob, list[int]] = {}
+            for job, row_id in items:
+                grouped.setdefault(job, []).append(row_id)
+            await self._send(
+                [job(chunk) for job, ids in grouped.items() for chunk in in_chunks(ids)]
+            )
             if self._pending.empty():
                 self._idle.set()
 
-    async def _send(self, batch: list[PlannedJob]) -> None:
+    async def _send(self, jobs: list[PlannedJob]) -> None:
         try:
-            await asyncio.to_thread(self._queue.enqueue_many, batch)
+            await asyncio.to_thread(self._queue.enqueue_many, jobs)
         except Exception as exc:  # any Redis failure: the sweeper is the guarantee
             log.warning(
-                "enqueue_failed_sweeper_will_retry", jobs=len(batch), error=type(exc).__name__
+                "enqueue_failed_sweeper_will_retry", jobs=len(jobs), error=type(exc).__name__
             )
 
     async def drain(self) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 from collections.abc import AsyncIterator
 from importlib import resources
 
@@ -87,6 +88,14 @@ def create_app(deps: Deps, *, in_process_worker: bool | None = None) -> web.Appl
     return app
 
 
+async def _freeze_startup_heap(_app: web.Application) -> None:
+    # Everything loaded so far (libraries, metadata, templates) lives as long as the process.
+    # Moving it out of the collector's sight stops each full collection from rescanning it,
+    # which otherwise costs the request path more than the requests' own work.
+    gc.collect()
+    gc.freeze()
+
+
 async def _close_deps(app: web.Application) -> None:
     await app[deps_key].aclose()
 
@@ -115,6 +124,7 @@ def main(settings: Settings) -> None:
     )
     app = create_app(deps)
     app.on_cleanup.append(_close_deps)
+    app.on_startup.append(_freeze_startup_heap)
     web.run_app(
         app,
         host=settings.host,

@@ -16,7 +16,7 @@ from rq import SimpleWorker, Worker
 from rq.timeouts import TimerDeathPenalty
 
 from bootstrap import Deps, build_deps
-from jobqueue import QUEUE_NAME, JobContext, set_job_context
+from jobqueue import QUEUE_NAME, JobContext, in_chunks, set_job_context
 from settings import Settings
 from triage import sweeps
 
@@ -34,7 +34,7 @@ class Sweeper:
         self._grace = timedelta(seconds=context.settings.sweep_grace_seconds)
 
     def sweep(self, *, take_turn: bool = True) -> int:
-        """One sweep; returns how many jobs it enqueued (0 if another worker swept just now).
+        """One sweep; returns how many rows it enqueued (0 if another worker swept just now).
 
         With `take_turn`, workers take turns through a short Redis lock (SET NX PX: no Lua, and it
         expires by itself if its holder dies), so N workers do not sweep N times per interval.
@@ -43,14 +43,15 @@ class Sweeper:
         turn_ms = max(1, int(self._interval * 900))
         if take_turn and not redis.set(SWEEP_LOCK_KEY, "1", nx=True, px=turn_ms):
             return 0
-        with self._context.transaction() as session:
-            jobs = sweeps.unprocessed_contacts(
-                session, now=self._context.clock.now(), grace=self._grace
-            )
-        self._context.queue.enqueue_many(jobs)
-        if jobs:
-            log.info("sweeper_enqueued", jobs=len(jobs))
-        return len(jobs)
+        found = 0
+        for sweep in sweeps.SWEEPS:
+            with self._context.transaction() as session:
+                ids = sweep.find(session, now=self._context.clock.now(), grace=self._grace)
+            self._context.queue.enqueue_many([sweep.job(chunk) for chunk in in_chunks(ids)])
+            if ids:
+                log.info("sweeper_enqueued", sweep=sweep.name, rows=len(ids))
+            found += len(ids)
+        return found
 
     def sweep_safely(self) -> None:
         try:

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Table, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db import Base, BigId, EncryptedJSON, EncryptedText, UTCDateTime, enum_column
@@ -95,3 +95,7 @@ class Contact(Base):
 
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+# The table itself, typed as one, for Core-level writers (db.RowInserter).
+contacts_table: Table = Contact.__table__  # type: ignore[assignment]

@@ -1,8 +1,8 @@
 """Storing what arrives. The hot path: one INSERT, committed before anyone is answered.
 
-Intake is the busiest write, so it skips the ORM's unit of work: a statement built once, run on
-an autocommit connection (one round trip: the INSERT is its own transaction). Column types still
-apply, so personal fields are encrypted on the way in.
+Intake is the busiest write, so it skips the ORM's unit of work: `db.RowInserter` runs one
+INSERT that is its own transaction (one round trip). Column types still apply, so personal fields
+are encrypted on the way in.
 """
 
 from __future__ import annotations
@@ -10,10 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import insert, select
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from crypto import DataCipher
+from db import RowInserter
 from intake import receipts
 from intake.concern_form import ConcernReport
 from intake.models import Channel, Contact, Hotline, PhoneStatus
@@ -29,11 +30,8 @@ async def hotline_exists(session: AsyncSession, hotline_id: str) -> bool:
     return await session.scalar(select(Hotline.id).where(Hotline.id == hotline_id)) is not None
 
 
-_INSERT_CONTACT = insert(Contact).returning(Contact.id)
-
-
 async def record_concern(
-    connection: AsyncConnection,
+    contacts: RowInserter,
     report: ConcernReport,
     *,
     hotline_id: str,
@@ -41,13 +39,12 @@ async def record_concern(
     now: datetime,
     cipher: DataCipher,
 ) -> StoredContact:
-    """Insert one web-form contact. Committed when this returns if `connection` autocommits.
+    """Insert one web-form contact, committed when this returns.
 
     Phone normalisation happens in the job, off the request path.
     """
     code = receipts.new_code()
-    result = await connection.execute(
-        _INSERT_CONTACT,
+    contact_id = await contacts.insert(
         dict(
             hotline_id=hotline_id,
             channel=Channel.WEB_FORM,
@@ -66,11 +63,9 @@ async def record_concern(
             else None,
             answers=report.answers,
             receipt_hash=receipts.code_hash(code),
-            case_id=None,
-            processed_at=None,
         ),
     )
-    return StoredContact(result.scalar_one(), code)
+    return StoredContact(contact_id, code)
 
 
 @dataclass(frozen=True)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from db import RowInserter
 from denmark.municipalities import all_municipalities
 from intake import concern_form, service
+from intake.models import contacts_table
 from intake.receipts import InvalidReceiptCode
-from jobqueue import take_in_contact
-from web.appkeys import csrf_failed_key, deps_key, language_key
+from jobqueue import take_in_contacts
+from web.appkeys import contact_inserter_key, csrf_failed_key, deps_key, language_key
 from web.i18n import N_
 from web.policy import csrf_keeps_input, public
 from web.rendering import render
@@ -82,18 +84,17 @@ async def submit_concern(request: web.Request) -> web.Response:
             status=400,
         )
     deps = request.app[deps_key]
-    async with deps.autocommit_engine.connect() as connection:
-        stored = await service.record_concern(
-            connection,
-            result.report,
-            hotline_id=hotline_id,
-            language=request[language_key],
-            now=deps.clock.now(),
-            cipher=deps.cipher,
-        )
+    stored = await service.record_concern(
+        request.app[contact_inserter_key],
+        result.report,
+        hotline_id=hotline_id,
+        language=request[language_key],
+        now=deps.clock.now(),
+        cipher=deps.cipher,
+    )
     # Committed: from here the contact cannot be lost. Enqueue without making the reporter wait;
     # if Redis is down, the sweeper picks the contact up.
-    deps.enqueuer.submit(take_in_contact(stored.contact_id))
+    deps.enqueuer.submit(take_in_contacts, stored.contact_id)
     return render(
         request,
         "intake/receipt.html",
@@ -136,6 +137,13 @@ async def follow_up(request: web.Request) -> web.Response:
 
 
 def register(app: web.Application) -> None:
+    inserter = RowInserter(app[deps_key].engine, contacts_table)
+    app[contact_inserter_key] = inserter
+
+    async def close_inserter(_app: web.Application) -> None:
+        await inserter.close()
+
+    app.on_cleanup.append(close_inserter)
     app.router.add_get("/", landing, name="landing")
     app.router.add_get("/report/{hotline}", concern_form_page, name="concern_form")
     app.router.add_post("/report/{hotline}", submit_concern)

@@ -15,7 +15,8 @@ from sqlalchemy import create_engine, text
 from bootstrap import Deps, build_deps
 from clock import FrozenClock
 from crypto import new_data_key
-from db import sync_url
+from db import RowInserter, sync_url
+from intake.models import contacts_table
 from migrations import runner
 from server import create_app
 from settings import Settings, load_settings
@@ -129,6 +130,14 @@ async def deps(settings: Settings, clock: FrozenClock, clean_database: None) -> 
     built = build_deps(settings, clock=clock)
     yield built
     await built.aclose()
+
+
+@pytest_asyncio.fixture
+async def contact_inserter(deps: Deps) -> AsyncIterator[RowInserter]:
+    """The intake's lean contact insert, closed after the test (it may own a driver pool)."""
+    inserter = RowInserter(deps.engine, contacts_table)
+    yield inserter
+    await inserter.close()
 
 
 @pytest_asyncio.fixture

@@ -9,8 +9,10 @@ from aiohttp import web
 if TYPE_CHECKING:
     from access.service import Staff
     from bootstrap import Deps
+    from db import RowInserter
 
 deps_key: web.AppKey[Deps] = web.AppKey("deps")
+contact_inserter_key: web.AppKey[RowInserter] = web.AppKey("contact_inserter")
 staff_key: web.RequestKey[Staff | None] = web.RequestKey("staff")
 language_key: web.RequestKey[str] = web.RequestKey("language")
 csrf_failed_key: web.RequestKey[bool] = web.RequestKey("csrf_failed")

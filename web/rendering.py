@@ -28,7 +28,6 @@ def setup(app: web.Application) -> None:
         undefined=jinja2.StrictUndefined,
         # Templates ship with the code; checking their files on every render costs a stat() each.
         auto_reload=False,
-        context_processors=[_request_context],
     )
     environment.filters["localtime"] = local_time
 
@@ -41,10 +40,6 @@ def local_time(
         return ""
     locale = "da_DK" if language == "da" else "en_GB"
     return format_datetime(moment.astimezone(DISPLAY_TIMEZONE), style, locale=locale)
-
-
-async def _request_context(request: web.Request) -> dict[str, Any]:
-    return _page_context(request)
 
 
 def _page_context(request: web.Request) -> dict[str, Any]:
@@ -63,11 +58,10 @@ def _page_context(request: web.Request) -> dict[str, Any]:
 def render(
     request: web.Request, template: str, context: dict[str, Any] | None = None, *, status: int = 200
 ) -> web.Response:
-    context = context or {}
-    if aiohttp_jinja2.REQUEST_CONTEXT_KEY not in request:
-        # aiohttp_jinja2 runs the context processors in the innermost middleware; an error raised
-        # by an outer middleware (CSRF, body too large) is rendered without them otherwise.
-        context = {**_page_context(request), **context}
+    # Built here rather than by aiohttp_jinja2's context-processor middleware: pages rendered
+    # for errors raised in outer middleware (CSRF, body too large) get the same context, and
+    # ordinary requests pass one middleware layer fewer.
+    context = {**_page_context(request), **(context or {})}
     response = aiohttp_jinja2.render_template(template, request, context, status=status)
     response.headers["Content-Language"] = request.get(language_key, DEFAULT_LANGUAGE)
     return response

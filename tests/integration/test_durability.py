@@ -17,7 +17,7 @@ from sqlalchemy import delete, func, select
 from bootstrap import Deps, build_deps
 from clock import FrozenClock
 from intake.models import Contact
-from jobqueue import take_in_contact
+from jobqueue import take_in_contacts
 from server import create_app
 from settings import Settings
 from tests.support.forms import open_form, receipt_code, valid_answers
@@ -101,7 +101,7 @@ async def test_intake_without_redis_commits_and_the_sweeper_recovers(
 
     clock.advance(timedelta(seconds=2))
     assert sweeper.sweep(take_turn=False) == 1
-    assert queued_job_ids(deps) == [f"take-in-contact-{contact.id}"]
+    assert queued_job_ids(deps) == [take_in_contacts([contact.id]).job_id]
 
     await run_jobs(deps)
     async with deps.sessions() as session:
@@ -131,7 +131,7 @@ async def test_sweeping_and_running_twice_still_gives_one_case(
     async with deps.sessions() as session:
         contact_id = await session.scalar(select(Contact.id))
     assert contact_id is not None
-    deps.queue.enqueue(take_in_contact(contact_id))
+    deps.queue.enqueue(take_in_contacts([contact_id]))
     await run_jobs(deps)
 
     assert await count(deps, Case) == 1
@@ -159,7 +159,7 @@ async def test_sweepers_take_turns_through_a_redis_lock(
 
 
 async def test_a_job_for_a_missing_contact_finishes_quietly(deps: Deps) -> None:
-    deps.queue.enqueue(take_in_contact(987654))
+    deps.queue.enqueue(take_in_contacts([987654]))
     await run_jobs(deps)  # raises if the job failed
     assert await count(deps, Case) == 0
     assert queued_job_ids(deps) == []

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import select, update
 
 from bootstrap import Deps
+from db import RowInserter
 from intake import concern_form, service
-from jobqueue import take_in_contact
+from intake.models import contacts_table
+from jobqueue import in_chunks, take_in_contacts
 from tests.support.forms import valid_answers
 from tests.support.jobs import run_jobs
 from tests.support.staff import logged_in
@@ -34,22 +36,33 @@ async def seed_cases(deps: Deps, *, total: int = CASES, acute: int = ACUTE) -> N
     acute_at = set(rng.sample(range(total), acute))
     base = deps.clock.now() - timedelta(hours=2)
     ids = []
-    async with deps.engine.begin() as connection:
-        for index, offset in enumerate(offsets):
-            answers = valid_answers(safety_threats="yes" if index in acute_at else "no")
-            report = concern_form.validate(answers).report
-            assert report is not None
-            stored = await service.record_concern(
-                connection,
-                report,
-                hotline_id="national" if index % 3 else "copenhagen",
-                language="da",
-                now=base + timedelta(minutes=offset),
-                cipher=deps.cipher,
-            )
-            ids.append(stored.contact_id)
-    deps.queue.enqueue_many([take_in_contact(contact_id) for contact_id in ids])
+    contacts = RowInserter(deps.engine, contacts_table)
+    try:
+        ids = await _store(deps, contacts, offsets, acute_at, base)
+    finally:
+        await contacts.close()
+    deps.queue.enqueue_many([take_in_contacts(chunk) for chunk in in_chunks(ids)])
     await run_jobs(deps)
+
+
+async def _store(
+    deps: Deps, contacts: RowInserter, offsets: list[int], acute_at: set[int], base: datetime
+) -> list[int]:
+    ids = []
+    for index, offset in enumerate(offsets):
+        answers = valid_answers(safety_threats="yes" if index in acute_at else "no")
+        report = concern_form.validate(answers).report
+        assert report is not None
+        stored = await service.record_concern(
+            contacts,
+            report,
+            hotline_id="national" if index % 3 else "copenhagen",
+            language="da",
+            now=base + timedelta(minutes=offset),
+            cipher=deps.cipher,
+        )
+        ids.append(stored.contact_id)
+    return ids
 
 
 async def expected_order(deps: Deps) -> list[int]:

@@ -49,9 +49,9 @@ async def test_running_the_job_twice_changes_nothing(client: Any, deps: Deps) ->
         contact_id = await session.scalar(select(Contact.id))
     assert contact_id is not None
     # The same job again, as rq might after a crash.
-    from jobqueue import take_in_contact
+    from jobqueue import take_in_contacts
 
-    deps.queue.enqueue(take_in_contact(contact_id))
+    deps.queue.enqueue(take_in_contacts([contact_id]))
     await run_jobs(deps)
     async with deps.sessions() as session:
         assert await session.scalar(select(func.count()).select_from(Case)) == 1
