@@ -7,8 +7,9 @@ Pure: takes the submitted fields, returns either a `ConcernReport` or the errors
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from denmark.municipalities import by_code
@@ -84,8 +85,16 @@ def _text(form: Mapping[str, str], name: str, errors: dict[str, FieldProblem]) -
     return value or None
 
 
+@cache
+def _municipality_choices() -> frozenset[str]:
+    return frozenset({UNKNOWN_MUNICIPALITY, *map(str, by_code())})
+
+
 def _choice(
-    form: Mapping[str, str], name: str, allowed: tuple[str, ...], errors: dict[str, FieldProblem]
+    form: Mapping[str, str],
+    name: str,
+    allowed: Collection[str],
+    errors: dict[str, FieldProblem],
 ) -> str | None:
     value = form.get(name, "").strip()
     if not value:
@@ -107,9 +116,7 @@ def validate(form: Mapping[str, str]) -> Validation:
     anonymous = form.get("anonymous") == "yes"
     texts = {name: _text(form, name, errors) for name in LIMITS}
     age = _choice(form, "person_age", AGE_BANDS, errors)
-    municipality = _choice(
-        form, "municipality", (UNKNOWN_MUNICIPALITY, *map(str, by_code())), errors
-    )
+    municipality = _choice(form, "municipality", _municipality_choices(), errors)
     safety = {q: _choice(form, f"safety_{q}", SAFETY_ANSWERS, errors) for q in SAFETY_QUESTIONS}
     if texts["observed"] is None and "observed" not in errors:
         errors["observed"] = FieldProblem(REQUIRED)

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from bootstrap import Deps
 from intake.models import Contact, PhoneStatus
+from jobqueue import take_in_contacts
 from tests.support.forms import open_form, receipt_code, valid_answers
 from tests.support.jobs import run_jobs
 from triage.models import Case, CaseEvent, CaseStatus, Deadline, DeadlineKind
@@ -49,8 +50,6 @@ async def test_running_the_job_twice_changes_nothing(client: Any, deps: Deps) ->
         contact_id = await session.scalar(select(Contact.id))
     assert contact_id is not None
     # The same job again, as rq might after a crash.
-    from jobqueue import take_in_contacts
-
     deps.queue.enqueue(take_in_contacts([contact_id]))
     await run_jobs(deps)
     async with deps.sessions() as session:
