@@ -20,7 +20,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from clock import Clock, SystemClock
 from crypto import DataCipher, new_data_key
 from db import async_session_factory, make_async_engine, make_sync_engine
+from integrations.console import ConsoleSmsSender
+from integrations.twilio.client import rest_client
+from integrations.twilio.sms import TwilioSmsSender
 from jobqueue import Enqueuer, JobContext, JobQueue
+from notifications.ports import SmsSender
 from settings import Settings, SettingsError
 
 
@@ -34,6 +38,8 @@ class Deps:
     sessions: async_sessionmaker[AsyncSession]
     redis: Redis
     queue: JobQueue
+    # SMS and WhatsApp out: Twilio, or the console (logged, not sent) when it is not configured.
+    sms: SmsSender
     # Set when jobs run inside this process (embedded defaults): wakes the in-process worker.
     work_available: threading.Event | None
     _sync_engine: Engine | None = field(default=None, repr=False)
@@ -53,7 +59,9 @@ class Deps:
         return self._sync_engine
 
     def job_context(self) -> JobContext:
-        return JobContext(self.settings, self.clock, self.cipher, self.sync_engine, self.queue)
+        return JobContext(
+            self.settings, self.clock, self.cipher, self.sync_engine, self.queue, self.sms
+        )
 
     async def aclose(self) -> None:
         await self.engine.dispose()
@@ -99,11 +107,18 @@ def _secrets(settings: Settings) -> tuple[str, list[str]]:
     return secret, [key for key in data.split(",") if key.strip()]
 
 
+def _sms_sender(settings: Settings) -> SmsSender:
+    if not settings.twilio_enabled:
+        return ConsoleSmsSender()
+    return TwilioSmsSender(rest_client(settings))
+
+
 def build_deps(
     settings: Settings,
     *,
     clock: Clock | None = None,
     redis: Redis | None = None,
+    sms: SmsSender | None = None,
 ) -> Deps:
     if settings.embedded_database:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -136,5 +151,6 @@ def build_deps(
         sessions=async_session_factory(engine),
         redis=redis,
         queue=queue,
+        sms=sms or _sms_sender(settings),
         work_available=work_available,
     )

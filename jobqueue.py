@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
     from clock import Clock
     from crypto import DataCipher
+    from notifications.ports import SmsSender
     from settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -150,6 +151,7 @@ class JobContext:
     cipher: DataCipher
     engine: Engine
     queue: JobQueue
+    sms: SmsSender
     # The process that built the engine; a forked rq work horse has another pid.
     _pid: int = field(default_factory=os.getpid)
 

@@ -87,6 +87,32 @@ class Settings(BaseSettings):
         description="Upgrade the schema when serve starts; default: yes on SQLite, "
         "no on PostgreSQL (run `hotline db upgrade`).",
     )
+    twilio_account_sid: str | None = Field(
+        default=None,
+        description="Twilio account (AC…); empty means console mode: nothing is sent, "
+        "outbound messages are written to the log.",
+    )
+    twilio_auth_token: SecretStr | None = Field(
+        default=None,
+        description="Twilio auth token of that account and region: checks webhook signatures "
+        "(webhooks are refused without it) and, without an API key, authenticates REST calls.",
+    )
+    twilio_api_key_sid: str | None = Field(
+        default=None, description="Optional Twilio API key (SK…) for REST calls."
+    )
+    twilio_api_key_secret: SecretStr | None = Field(
+        default=None, description="The secret of that API key."
+    )
+    twilio_region: str = Field(
+        default="ie1", description="Twilio region (data residency): ie1 keeps data in the EU."
+    )
+    twilio_edge: str = Field(default="dublin", description="Twilio edge location for REST calls.")
+    twilio_api_url: str | None = Field(
+        default=None,
+        repr=False,
+        description="Send REST calls to this base URL instead of Twilio's (a local "
+        "Twilio-compatible stub in tests); never set in production.",
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -130,6 +156,24 @@ class Settings(BaseSettings):
             raise ValueError("must be an absolute http(s) URL without query or fragment")
         return value.rstrip("/")
 
+    @field_validator("twilio_account_sid")
+    @classmethod
+    def _account_sid(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not (value.startswith("AC") and len(value) == 34):
+            raise ValueError("must be a Twilio account SID: AC followed by 32 characters")
+        return value
+
+    @field_validator("twilio_api_url")
+    @classmethod
+    def _api_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("must be an absolute http(s) URL")
+        return value.rstrip("/")
+
     @field_validator("secret_key")
     @classmethod
     def _long_secret(cls, value: SecretStr | None) -> SecretStr | None:
@@ -144,6 +188,13 @@ class Settings(BaseSettings):
     @property
     def embedded_queue(self) -> bool:
         return self.redis_url is None
+
+    @property
+    def twilio_enabled(self) -> bool:
+        """Real sending through Twilio; otherwise console mode (logged, not sent)."""
+        return self.twilio_account_sid is not None and (
+            self.twilio_auth_token is not None or self.twilio_api_key_secret is not None
+        )
 
     @property
     def resolved_database_url(self) -> str:

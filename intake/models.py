@@ -95,7 +95,52 @@ class Contact(Base):
 
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The hotline's own number the reporter contacted (`whatsapp:+45…` for WhatsApp): replies go
+    # from it. Ours, not personal data.
+    hotline_address: Mapped[str | None] = mapped_column(String(64))
 
 
 # The table itself, typed as one, for Core-level writers (db.RowInserter).
 contacts_table: Table = Contact.__table__  # type: ignore[assignment]
+
+
+class MessageDirection(StrEnum):
+    INBOUND = "inbound"
+    OUTBOUND = "outbound"
+
+
+class Message(Base):
+    """One message in a contact's conversation (SMS, WhatsApp; later chat). Body encrypted.
+
+    Outbound messages are rows first and sent by a job, so a message that cannot be sent is
+    still here, with the reason, never lost.
+    """
+
+    __tablename__ = "messages"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"), index=True)
+    direction: Mapped[MessageDirection] = mapped_column(
+        enum_column(MessageDirection, "message_direction")
+    )
+    body: Mapped[str] = mapped_column(EncryptedText)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The provider's id (Twilio MessageSid): status callbacks and retried webhooks match on it.
+    provider_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # inbound: received; outbound: pending → queued → sent → delivered/read, or failed/undelivered;
+    # not_sent in console mode.
+    status: Mapped[str] = mapped_column(String(20))
+    status_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    error_code: Mapped[str | None] = mapped_column(String(16))
+    error_message: Mapped[str | None] = mapped_column(String(255))
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+
+
+class PhoneOptOut(Base):
+    """A number that asked not to be messaged (STOP, AFMELD…); keyed by its lookup hash."""
+
+    __tablename__ = "phone_opt_outs"
+
+    phone_lookup: Mapped[str] = mapped_column(String(64), primary_key=True)
+    opted_out_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    keyword: Mapped[str] = mapped_column(String(16))

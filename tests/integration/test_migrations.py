@@ -28,6 +28,8 @@ MODEL_TABLES = {
     "staff_users",
     "staff_sessions",
     "audit_entries",
+    "messages",
+    "phone_opt_outs",
 }
 
 
