@@ -20,10 +20,11 @@ from bootstrap import Deps, build_deps
 from migrations import runner
 from settings import Settings, SettingsError
 from web import rendering
-from web.appkeys import deps_key
+from web.appkeys import deps_key, rate_limiter_key
 from web.csrf import csrf_middleware
 from web.middleware import error_middleware, language_middleware, security_headers_middleware
 from web.policy import public
+from web.ratelimit import RateLimiter, rate_limit_middleware
 from worker import InProcessWorker
 
 log = structlog.get_logger(__name__)
@@ -71,11 +72,13 @@ def create_app(deps: Deps, *, in_process_worker: bool | None = None) -> web.Appl
             security_headers_middleware,
             error_middleware,
             language_middleware,
+            rate_limit_middleware,
             access_middleware,
             csrf_middleware,
         ],
     )
     app[deps_key] = deps
+    app[rate_limiter_key] = RateLimiter()
     rendering.setup(app)
     intake.views.register(app)
     triage.views.register(app)

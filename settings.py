@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -87,6 +88,15 @@ class Settings(BaseSettings):
         description="Upgrade the schema when serve starts; default: yes on SQLite, "
         "no on PostgreSQL (run `hotline db upgrade`).",
     )
+    rate_limits: bool = Field(
+        default=True,
+        description="Limit requests per client on public forms (reports, receipt checks, login).",
+    )
+    trusted_proxies: str = Field(
+        default="",
+        description="Comma-separated addresses of reverse proxies whose X-Forwarded-For names "
+        "the client (for rate limits); empty trusts none.",
+    )
     twilio_account_sid: str | None = Field(
         default=None,
         description="Twilio account (AC…); empty means console mode: nothing is sent, "
@@ -156,6 +166,16 @@ class Settings(BaseSettings):
             raise ValueError("must be an absolute http(s) URL without query or fragment")
         return value.rstrip("/")
 
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_addresses(cls, value: str) -> str:
+        for address in _split(value):
+            try:
+                ipaddress.ip_address(address)
+            except ValueError:
+                raise ValueError(f"{address!r} is not an IP address") from None
+        return value
+
     @field_validator("twilio_account_sid")
     @classmethod
     def _account_sid(cls, value: str | None) -> str | None:
@@ -190,6 +210,10 @@ class Settings(BaseSettings):
         return self.redis_url is None
 
     @property
+    def trusted_proxy_addresses(self) -> frozenset[str]:
+        return frozenset(_split(self.trusted_proxies))
+
+    @property
     def twilio_enabled(self) -> bool:
         """Real sending through Twilio; otherwise console mode (logged, not sent)."""
         return self.twilio_account_sid is not None and (
@@ -207,6 +231,10 @@ class Settings(BaseSettings):
         if self.migrate_on_start is not None:
             return self.migrate_on_start
         return self.embedded_database
+
+
+def _split(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
 
 
 def _describe(error: Mapping[str, Any]) -> str:

@@ -8,7 +8,8 @@ from access.guard import SESSION_COOKIE, safe_next, session_lifetime
 from access.service import log_in, log_out
 from web.appkeys import deps_key, staff_key
 from web.i18n import N_
-from web.policy import public
+from web.policy import public, rate_limited
+from web.ratelimit import LOGINS
 from web.rendering import render, see_other
 
 MAX_FIELD = 256
@@ -20,6 +21,7 @@ async def login_page(request: web.Request) -> web.Response:
 
 
 @public
+@rate_limited(LOGINS)
 async def login(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     username = str(form.get("username", ""))[:MAX_FIELD]

@@ -184,6 +184,8 @@ def hotline_env(port: int) -> dict[str, str]:
         HOTLINE_DATA_KEY=new_data_key(),
         HOTLINE_PORT=str(port),
         HOTLINE_COOKIE_SECURE="false",
+        # One load generator is one client: the per-client limit would measure itself.
+        HOTLINE_RATE_LIMITS="false",
         HOTLINE_LOG_LEVEL="warning",
     )
     return env

@@ -12,7 +12,8 @@ from intake.receipts import InvalidReceiptCode
 from jobqueue import take_in_contacts
 from web.appkeys import contact_inserter_key, csrf_failed_key, deps_key, language_key
 from web.i18n import N_
-from web.policy import csrf_keeps_input, public
+from web.policy import csrf_keeps_input, public, rate_limited
+from web.ratelimit import RECEIPT_CHECKS, REPORTS
 from web.rendering import render
 
 FORM_CONTENT_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -61,6 +62,7 @@ async def concern_form_page(request: web.Request) -> web.Response:
 
 @public
 @csrf_keeps_input
+@rate_limited(REPORTS)
 async def submit_concern(request: web.Request) -> web.Response:
     hotline_id = _hotline_id(request)
     if request.content_type not in FORM_CONTENT_TYPES:
@@ -108,6 +110,7 @@ async def follow_up_page(request: web.Request) -> web.Response:
 
 
 @public
+@rate_limited(RECEIPT_CHECKS)
 async def follow_up(request: web.Request) -> web.Response:
     if request.content_type not in FORM_CONTENT_TYPES:
         raise web.HTTPUnsupportedMediaType(

@@ -7,11 +7,14 @@ page protected?" has one answer that can be checked by reading one function.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from aiohttp import web
 
 from access.models import Role
+
+if TYPE_CHECKING:
+    from web.ratelimit import Limit
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 H = TypeVar("H", bound=Handler)
@@ -19,6 +22,7 @@ H = TypeVar("H", bound=Handler)
 _PUBLIC = "__hotline_public__"
 _ROLES = "__hotline_roles__"
 _CSRF = "__hotline_csrf__"
+_RATE_LIMIT = "__hotline_rate_limit__"
 
 
 def public(handler: H) -> H:
@@ -60,3 +64,18 @@ def allowed_roles(handler: object) -> frozenset[Role] | None:
 
 def csrf_mode(handler: object) -> str:
     return str(getattr(handler, _CSRF, "enforce"))
+
+
+def rate_limited(limit: Limit) -> Callable[[H], H]:
+    """Count this route's requests per client against `limit` (web/ratelimit.py enforces it)."""
+
+    def mark(handler: H) -> H:
+        setattr(handler, _RATE_LIMIT, limit)
+        return handler
+
+    return mark
+
+
+def rate_limit_of(handler: object) -> Limit | None:
+    limit: Limit | None = getattr(handler, _RATE_LIMIT, None)
+    return limit
