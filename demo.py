@@ -8,8 +8,9 @@ running it twice changes nothing.
 
 from __future__ import annotations
 
+import secrets
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -22,7 +23,15 @@ from bootstrap import Deps, build_deps
 from clock import Clock
 from intake import receipts
 from intake.concern_form import FORM_VERSION
-from intake.models import Channel, Contact, PhoneStatus, ReporterRole
+from intake.models import (
+    Channel,
+    Contact,
+    Hotline,
+    Message,
+    MessageDirection,
+    PhoneStatus,
+    ReporterRole,
+)
 from settings import Settings
 from triage.intake_flow import take_in_contact
 from triage.models import (
@@ -57,6 +66,29 @@ LATEST_ACTION_BEFORE_NOW = timedelta(minutes=2)
 
 
 @dataclass(frozen=True)
+class DemoMessage:
+    """One message of an SMS/WhatsApp thread, `minutes` after the contact arrived."""
+
+    minutes: float
+    body: str
+    # Outbound messages are staff replies (by the contact's assignee, else `demo`), with the
+    # status the provider last reported and, when failed, its error code and reason.
+    outbound: bool = False
+    status: str = "received"
+    error: tuple[str, str] | None = None
+
+
+def _in(minutes: float, body: str) -> DemoMessage:
+    return DemoMessage(minutes, body)
+
+
+def _out(
+    minutes: float, body: str, status: str, error: tuple[str, str] | None = None
+) -> DemoMessage:
+    return DemoMessage(minutes, body, outbound=True, status=status, error=error)
+
+
+@dataclass(frozen=True)
 class DemoContact:
     hotline: str
     channel: Channel
@@ -76,6 +108,8 @@ class DemoContact:
     assignee: str | None = None
     # For closed cases: hours from receipt until triage ended.
     closed_after_hours: float = 4.0
+    # SMS and WhatsApp: the messages of the thread, the first one being what opened it.
+    thread: tuple[DemoMessage, ...] = ()
 
     @property
     def is_acute(self) -> bool:
@@ -287,6 +321,22 @@ DEMO_CONTACTS: tuple[DemoContact, ...] = (
         name="Daniel Moore",
         phone="whatsapp:+4530567812",
         assignee="kirsten",
+        thread=(
+            _in(
+                0,
+                "Hello, I am writing about my 15-year-old daughter. She is in daily contact with "
+                "adult men online who send her violent videos and tell her to leave home and "
+                "join them.",
+            ),
+            _in(4, "She has started hiding her phone and talks about travelling after the summer."),
+            _out(
+                30,
+                "Thank you for writing to us. We take this seriously. Can we call you today? "
+                "Please reply with a time that suits you.",
+                "read",
+            ),
+            _in(42, "Please call after 5 pm."),
+        ),
     ),
     DemoContact(
         CPH,
@@ -326,6 +376,15 @@ DEMO_CONTACTS: tuple[DemoContact, ...] = (
         ),
         "new",
         phone="25 36 47 58",
+        thread=(
+            _in(
+                0,
+                "Hej. Jeg er fodboldtræner for et U19-hold. En af mine spillere på 17 er holdt op "
+                "med at komme til træning og har lagt billeder op af sig selv med våben og maske "
+                "sammen med nogle ældre fyre, jeg ikke kender. Hvad gør jeg?",
+            ),
+            _in(3, "Jeg ved ikke, om våbnene er ægte. Han svarer ikke, når jeg skriver til ham."),
+        ),
     ),
     DemoContact(
         CPH,
@@ -403,6 +462,22 @@ DEMO_CONTACTS: tuple[DemoContact, ...] = (
         ),
         "new",
         phone="+45 29 87 65 43",
+        thread=(
+            _in(
+                0,
+                "Hej. Min storebror på 27 har brudt kontakten med hele familien, efter han er "
+                "kommet ind i en lukket gruppe. Nu har han skrevet til vores mor, at vi 'vil få, "
+                "hvad vi fortjener'. Vi er bange.",
+            ),
+            _out(
+                45,
+                "Tak for din besked. Vi vil gerne tale med dig om din bror. Må vi ringe til dig i "
+                "dag mellem kl. 10 og 15? Svar gerne med et tidspunkt.",
+                "failed",
+                ("30003", "the recipient's phone is switched off or unreachable"),
+            ),
+            _in(200, "Har I fået min besked? Jeg kan tale i telefon efter kl. 16."),
+        ),
     ),
     DemoContact(
         CPH,
@@ -467,6 +542,13 @@ DEMO_CONTACTS: tuple[DemoContact, ...] = (
         phone="+4571234567",
         assignee="demo",
         closed_after_hours=3.0,
+        thread=(
+            _in(
+                0,
+                "Hej VINK. Flere af de unge i klubben deler en video af et overfald med "
+                "voldsforherligende slogans. Hvordan tager vi snakken med dem? Ring gerne.",
+            ),
+        ),
     ),
     DemoContact(
         CPH,
@@ -528,6 +610,21 @@ DEMO_CONTACTS: tuple[DemoContact, ...] = (
         "new",
         phone="+45 31 45 67 89",
         assignee="demo",
+        thread=(
+            _in(
+                0,
+                "Min ven på omkring 20 deler voldelig propaganda i vores gruppechat. Han har "
+                "skrevet, at 'nogen burde gøre det samme her'. Jeg ved ikke, om jeg overreagerer.",
+            ),
+            _in(2, "Ring gerne efter kl. 16, jeg er i skole indtil da."),
+            _out(
+                40,
+                "Tak fordi du skriver. Det er rigtigt at sige det videre. Vi ringer til dig i dag "
+                "efter kl. 16.",
+                "delivered",
+            ),
+            _in(55, "Super, tak."),
+        ),
     ),
     DemoContact(
         NAT,
@@ -654,6 +751,14 @@ DEMO_CONTACTS: tuple[DemoContact, ...] = (
         "new",
         name="Sofie",
         phone="whatsapp:+4541526374",
+        thread=(
+            _in(
+                0,
+                "Hej. Min bedste ven på 24 træner 'kamp' i skoven med en lukket gruppe, der "
+                "taler om en 'dag X'. Han har købt camouflageudstyr og siger, han ikke kan "
+                "fortælle mere.",
+            ),
+        ),
     ),
     DemoContact(
         NAT,
@@ -842,6 +947,14 @@ DEMO_CONTACTS: tuple[DemoContact, ...] = (
         language="en",
         name="Linnea",
         phone="whatsapp:+46701740652",
+        thread=(
+            _in(
+                0,
+                "Hi, my ex-partner in Frederiksberg keeps sending me hateful messages about "
+                "'cleaning the streets' and violent videos. I have blocked him but I am afraid "
+                "he will do something.",
+            ),
+        ),
     ),
     DemoContact(
         NAT,
@@ -859,6 +972,13 @@ DEMO_CONTACTS: tuple[DemoContact, ...] = (
         "waiting",
         anonymous=True,
         withheld=True,
+        thread=(
+            _in(
+                0,
+                "En i min klasse har en liste med navne på lærere og elever, han vil skade. Han "
+                "siger, det sker i morgen.",
+            ),
+        ),
     ),
     DemoContact(
         NAT,
@@ -889,6 +1009,8 @@ class _Loaded:
     states: Counter[str]
     acute: int = 0
     overdue: int = 0
+    messages: int = 0
+    replies: Counter[str] = field(default_factory=Counter)
 
 
 def load(settings: Settings, *, clock: Clock | None = None) -> str:
@@ -940,9 +1062,10 @@ def _create_staff(session: Session, now: datetime) -> dict[str, int]:
 
 def _load_contacts(session: Session, deps: Deps, staff: dict[str, int], now: datetime) -> _Loaded:
     loaded = _Loaded(Counter(), {}, Counter())
+    numbers = {h.id: h.phone_numbers[0] for h in session.scalars(select(Hotline)).all()}
     for item in DEMO_CONTACTS:
         received_at = now - timedelta(hours=item.hours_ago)
-        contact = _contact(item, received_at, deps)
+        contact = _contact(item, received_at, deps, numbers[item.hotline])
         session.add(contact)
         session.flush()
         loaded.per_hotline[item.hotline] += 1
@@ -950,6 +1073,7 @@ def _load_contacts(session: Session, deps: Deps, staff: dict[str, int], now: dat
         loaded.states[item.state] += 1
         loaded.acute += item.is_acute
         if item.state == "waiting":
+            _thread(session, contact, item, staff=staff, case=None, now=now, loaded=loaded)
             continue
         case_id = take_in_contact(
             session,
@@ -960,13 +1084,70 @@ def _load_contacts(session: Session, deps: Deps, staff: dict[str, int], now: dat
         )
         assert case_id is not None
         case = session.get_one(Case, case_id)
-        _act_on_case(session, case, item, staff, now)
+        events = _act_on_case(session, case, item, staff, now)
+        events += _thread(session, contact, item, staff=staff, case=case, now=now, loaded=loaded)
+        # The timeline in the order things happened (staff actions and messages interleave).
+        events.sort(key=lambda event: event.at)
+        session.add_all(events)
         if case.closed_at is None and case.queue_due_at < now:
             loaded.overdue += 1
     return loaded
 
 
-def _contact(item: DemoContact, received_at: datetime, deps: Deps) -> Contact:
+def _thread(
+    session: Session,
+    contact: Contact,
+    item: DemoContact,
+    *,
+    staff: dict[str, int],
+    case: Case | None,
+    now: datetime,
+    loaded: _Loaded,
+) -> list[CaseEvent]:
+    """The SMS/WhatsApp messages, stored as the webhook and the send job store them.
+
+    Returns the timeline entries for messages that joined the thread after its case opened.
+    """
+    latest = now - LATEST_ACTION_BEFORE_NOW
+    events: list[CaseEvent] = []
+    for index, demo_message in enumerate(item.thread):
+        at = min(contact.received_at + timedelta(minutes=demo_message.minutes), latest)
+        status_at = min(at + timedelta(minutes=1), latest) if demo_message.outbound else at
+        message = Message(
+            contact_id=contact.id,
+            direction=MessageDirection.OUTBOUND
+            if demo_message.outbound
+            else MessageDirection.INBOUND,
+            body=demo_message.body,
+            created_at=at,
+            provider_id="SM" + secrets.token_hex(16),
+            status=demo_message.status,
+            status_at=status_at,
+            error_code=demo_message.error[0] if demo_message.error else None,
+            error_message=demo_message.error[1] if demo_message.error else None,
+            staff_id=staff[item.assignee or DEMO_USERNAME] if demo_message.outbound else None,
+            attempts=1 if demo_message.outbound else 0,
+        )
+        session.add(message)
+        session.flush()
+        loaded.messages += 1
+        if demo_message.outbound:
+            loaded.replies[demo_message.status] += 1
+        elif index > 0 and case is not None and at > case.opened_at:
+            events.append(
+                CaseEvent(
+                    case_id=case.id,
+                    at=at,
+                    actor_kind=ActorKind.REPORTER,
+                    kind="message_received",
+                    contact_id=contact.id,
+                    detail={"channel": contact.channel.value, "message_id": message.id},
+                )
+            )
+    return events
+
+
+def _contact(item: DemoContact, received_at: datetime, deps: Deps, hotline_number: str) -> Contact:
     if item.anonymous and (item.name or item.organisation or item.phone or item.email):
         raise ValueError(f"anonymous demo contact with reporter details: {item}")
     if item.withheld:
@@ -990,18 +1171,32 @@ def _contact(item: DemoContact, received_at: datetime, deps: Deps) -> Contact:
         reporter_email_lookup=deps.cipher.lookup_hash("email", email) if email else None,
         answers=item.answers,
         receipt_hash=receipts.code_hash(receipts.new_code()),
+        # The hotline number an SMS or WhatsApp reporter wrote to; replies go from it.
+        hotline_address=_hotline_address(item.channel, hotline_number),
     )
+
+
+def _hotline_address(channel: Channel, number: str) -> str | None:
+    if channel is Channel.SMS:
+        return number
+    if channel is Channel.WHATSAPP:
+        return f"whatsapp:{number}"
+    return None
 
 
 def _act_on_case(
     session: Session, case: Case, item: DemoContact, staff: dict[str, int], now: datetime
-) -> None:
-    """What hotline staff have done so far: assign, start triage, close with an outcome."""
+) -> list[CaseEvent]:
+    """What hotline staff have done so far: assign, start triage, close with an outcome.
+
+    Returns the timeline entries for the caller to add in time order.
+    """
     latest = max(now - LATEST_ACTION_BEFORE_NOW, case.opened_at)
     actor = staff[item.assignee or DEMO_USERNAME]
+    events: list[CaseEvent] = []
 
     def event(at: datetime, kind: str, detail: dict[str, Any]) -> None:
-        session.add(
+        events.append(
             CaseEvent(
                 case_id=case.id,
                 at=at,
@@ -1020,7 +1215,7 @@ def _act_on_case(
             {"assignee_id": case.assignee_id},
         )
     if item.state == "new":
-        return
+        return events
     case.status = CaseStatus.IN_TRIAGE
     triage_started_at = min(case.received_at + TRIAGE_STARTED_AFTER, latest)
     event(
@@ -1029,7 +1224,7 @@ def _act_on_case(
         {"from": CaseStatus.NEW.value, "to": CaseStatus.IN_TRIAGE.value},
     )
     if item.state == "in_triage":
-        return
+        return events
     # A quick call can be closed soon after receipt, but never before its triage began.
     closed_at = max(
         case.received_at + timedelta(hours=item.closed_after_hours),
@@ -1051,6 +1246,7 @@ def _act_on_case(
             "outcome": item.state,
         },
     )
+    return events
 
 
 def _login_url(settings: Settings) -> str:
@@ -1095,6 +1291,11 @@ def _report(loaded: _Loaded, settings: Settings) -> str:
         by_channel = ", ".join(f"{c.value} {channels[c.value]}" for c in Channel)
         lines.append(f"  {hotline}: {loaded.per_hotline[hotline]} contacts ({by_channel})")
     closed = loaded.states["not_justified"] + loaded.states["advice_only"]
+    replies = sum(loaded.replies.values())
+    lines.append(
+        f"SMS/WhatsApp threads: {loaded.messages} messages, {replies} of them staff replies "
+        f"({loaded.replies['failed']} failed, shown with the reason)."
+    )
     lines += [
         f"Cases: {loaded.states['new']} new, {loaded.states['in_triage']} in triage, "
         f"{closed} closed ({loaded.states['not_justified']} not justified, "

@@ -47,14 +47,21 @@ class PlannedJob:
 MAX_IDS_PER_JOB = 100
 
 
+def _batch(function: str, name: str, row_ids: Sequence[int]) -> PlannedJob:
+    ids = list(row_ids)
+    if not 1 <= len(ids) <= MAX_IDS_PER_JOB:
+        raise ValueError(f"a {name} job carries 1 to {MAX_IDS_PER_JOB} ids")
+    return PlannedJob(function, (ids,), f"{name}-{ids[0]}-{ids[-1]}-{len(ids)}")
+
+
 def take_in_contacts(contact_ids: Sequence[int]) -> PlannedJob:
     """The job that turns committed contacts into cases (triage/jobs.py)."""
-    ids = list(contact_ids)
-    if not 1 <= len(ids) <= MAX_IDS_PER_JOB:
-        raise ValueError(f"a take-in job carries 1 to {MAX_IDS_PER_JOB} contact ids")
-    return PlannedJob(
-        "triage.jobs.take_in_contacts", (ids,), f"take-in-contacts-{ids[0]}-{ids[-1]}-{len(ids)}"
-    )
+    return _batch("triage.jobs.take_in_contacts", "take-in-contacts", contact_ids)
+
+
+def send_messages(message_ids: Sequence[int]) -> PlannedJob:
+    """The job that sends queued outbound SMS/WhatsApp messages (intake/jobs.py)."""
+    return _batch("intake.jobs.send_messages", "send-messages", message_ids)
 
 
 def in_chunks(ids: Sequence[int], size: int = MAX_IDS_PER_JOB) -> Iterator[list[int]]:

@@ -13,7 +13,10 @@ from aiohttp import web
 from sqlalchemy import text
 
 import access.views
+import intake.message_views
 import intake.views
+import integrations.twilio.messaging_webhooks
+import triage.link_views
 import triage.views
 from access.guard import access_middleware
 from bootstrap import Deps, build_deps
@@ -81,7 +84,10 @@ def create_app(deps: Deps, *, in_process_worker: bool | None = None) -> web.Appl
     app[rate_limiter_key] = RateLimiter()
     rendering.setup(app)
     intake.views.register(app)
+    intake.message_views.register(app)
+    integrations.twilio.messaging_webhooks.register(app)
     triage.views.register(app)
+    triage.link_views.register(app)
     access.views.register(app)
     app.router.add_get("/healthz", health, name="health")
     app.router.add_static("/static", str(resources.files("web").joinpath("static")), name="static")

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 ENV_PREFIX = "HOTLINE_"
@@ -176,14 +184,30 @@ class Settings(BaseSettings):
                 raise ValueError(f"{address!r} is not an IP address") from None
         return value
 
-    @field_validator("twilio_account_sid")
+    @field_validator("twilio_account_sid", "twilio_api_key_sid")
     @classmethod
-    def _account_sid(cls, value: str | None) -> str | None:
+    def _twilio_sid(cls, value: str | None, info: ValidationInfo) -> str | None:
         if not value:
             return None
-        if not (value.startswith("AC") and len(value) == 34):
-            raise ValueError("must be a Twilio account SID: AC followed by 32 characters")
+        prefix = "AC" if info.field_name == "twilio_account_sid" else "SK"
+        if not re.fullmatch(prefix + "[0-9a-f]{32}", value):
+            raise ValueError(f"must be {prefix} followed by 32 hexadecimal digits")
         return value
+
+    @field_validator("twilio_auth_token", "twilio_api_key_secret", mode="before")
+    @classmethod
+    def _empty_secret_is_unset(cls, value: object) -> object:
+        # An empty secret would sign or authenticate with an empty key: treat it as not set.
+        return None if value == "" else value
+
+    @model_validator(mode="after")
+    def _api_key_pair(self) -> Settings:
+        if (self.twilio_api_key_sid is None) != (self.twilio_api_key_secret is None):
+            raise ValueError(
+                "HOTLINE_TWILIO_API_KEY_SID and HOTLINE_TWILIO_API_KEY_SECRET go together: "
+                "set both or neither"
+            )
+        return self
 
     @field_validator("twilio_api_url")
     @classmethod
@@ -218,7 +242,7 @@ class Settings(BaseSettings):
         """Real sending through Twilio; otherwise console mode (logged, not sent)."""
         return self.twilio_account_sid is not None and (
             self.twilio_auth_token is not None or self.twilio_api_key_secret is not None
-        )
+        )  # an API key always comes as a pair (validated above)
 
     @property
     def resolved_database_url(self) -> str:
@@ -238,9 +262,11 @@ def _split(value: str) -> list[str]:
 
 
 def _describe(error: Mapping[str, Any]) -> str:
-    field = str(error["loc"][0]) if error["loc"] else "?"
-    variable = ENV_PREFIX + field.upper()
     message = str(error["msg"]).removeprefix("Value error, ")
+    if not error["loc"]:
+        return message  # a rule across settings; its message names the variables
+    field = str(error["loc"][0])
+    variable = ENV_PREFIX + field.upper()
     if error["type"] == "extra_forbidden":
         return f"{field}: unknown setting"
     return f"{variable}: {message}"

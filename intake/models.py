@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Table, text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Table, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db import Base, BigId, EncryptedJSON, EncryptedText, UTCDateTime, enum_column
@@ -117,6 +117,16 @@ class Message(Base):
     """
 
     __tablename__ = "messages"
+    __table_args__ = (
+        # The sweeper's query: outbound messages still waiting to be sent (or sent again).
+        Index(
+            "ix_messages_pending",
+            "next_attempt_at",
+            "created_at",
+            postgresql_where=text("status = 'pending'"),
+            sqlite_where=text("status = 'pending'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"), index=True)
@@ -134,6 +144,10 @@ class Message(Base):
     error_code: Mapped[str | None] = mapped_column(String(16))
     error_message: Mapped[str | None] = mapped_column(String(255))
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    # Outbound: send attempts so far, and when the next may run (None: now). After a retryable
+    # failure the message stays pending with the reason in error_code/error_message.
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class PhoneOptOut(Base):
@@ -144,3 +158,20 @@ class PhoneOptOut(Base):
     phone_lookup: Mapped[str] = mapped_column(String(64), primary_key=True)
     opted_out_at: Mapped[datetime] = mapped_column(UTCDateTime)
     keyword: Mapped[str] = mapped_column(String(16))
+
+
+class ProviderStatusEvent(Base):
+    """A delivery status the provider reported before we knew which message it belongs to.
+
+    The send job stores the provider's id after the provider answered; a status callback can
+    arrive first. It waits here and is applied (then deleted) when the job stores the id.
+    """
+
+    __tablename__ = "provider_status_events"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    provider_id: Mapped[str] = mapped_column(String(64), index=True)
+    status: Mapped[str] = mapped_column(String(20))
+    error_code: Mapped[str | None] = mapped_column(String(16))
+    error_message: Mapped[str | None] = mapped_column(String(255))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -26,8 +26,10 @@ from worker import Sweeper
 
 # Tables emptied between tests (hotlines are reference data from the migration and stay).
 TABLES = (
+    "link_proposals",
     "messages",
     "phone_opt_outs",
+    "provider_status_events",
     "case_events",
     "deadlines",
     "contacts",

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from crypto import DataCipher
 from intake import phone
 from intake.models import Contact, Hotline, PhoneStatus
+from triage import linking
 from triage.models import ActorKind, Case, CaseEvent, CaseStatus, ClockMode, Deadline, DeadlineKind
 
 log = structlog.get_logger(__name__)
@@ -47,6 +48,7 @@ def take_in_contact(
     case = _open_case(session, contact, hotline, now=now, triage_hours=triage_hours)
     contact.case_id = case.id
     contact.processed_at = now
+    linking.propose_links(session, contact, case, now=now)
     log.info("case_opened", contact_id=contact.id, case_id=case.id, acute=case.is_acute)
     return case.id
 

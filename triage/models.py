@@ -112,3 +112,32 @@ class Deadline(Base):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     met_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class LinkReason(StrEnum):
+    SAME_PHONE = "same_phone"
+    SAME_EMAIL = "same_email"
+
+
+class LinkStatus(StrEnum):
+    PROPOSED = "proposed"
+    CONFIRMED = "confirmed"
+    REJECTED = "rejected"
+
+
+class LinkProposal(Base):
+    """A suggestion that a contact belongs to an existing open case: same reporter, matched
+    exactly on the phone number's or e-mail's lookup hash. Staff confirm or reject it."""
+
+    __tablename__ = "link_proposals"
+    __table_args__ = (UniqueConstraint("contact_id", "case_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"), index=True)
+    # The existing case the contact may belong to.
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    reason: Mapped[LinkReason] = mapped_column(enum_column(LinkReason, "link_reason"))
+    status: Mapped[LinkStatus] = mapped_column(enum_column(LinkStatus, "link_status"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))

@@ -1,7 +1,8 @@
 """Sweeps: turn database rows that still need work into jobs, whatever Redis has forgotten.
 
 Each sweep names a query for the ids of rows that are due, and the batch job that handles them.
-The worker's Sweeper runs every sweep in the list.
+The worker's Sweeper runs every sweep in the list: contacts not yet taken in, and outbound
+messages not yet sent (including retries after a failed attempt: the sweep is the retry timer).
 """
 
 from __future__ import annotations
@@ -10,11 +11,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import and_, literal_column, or_, select
 from sqlalchemy.orm import Session
 
-from intake.models import Contact
-from jobqueue import BatchJob, take_in_contacts
+from intake.models import Contact, Message
+from jobqueue import BatchJob, send_messages, take_in_contacts
 
 SWEEP_BATCH = 1000
 
@@ -31,6 +32,26 @@ def unprocessed_contacts(session: Session, *, now: datetime, grace: timedelta) -
     )
 
 
+def pending_messages(session: Session, *, now: datetime, grace: timedelta) -> list[int]:
+    """Outbound messages due for a send attempt: a retry whose time has come, or a new reply
+    whose job has not run within `grace` (oldest first)."""
+    return list(
+        session.scalars(
+            select(Message.id)
+            # A literal, matching the partial index ix_messages_pending's predicate.
+            .where(Message.status == literal_column("'pending'"))
+            .where(
+                or_(
+                    Message.next_attempt_at <= now,
+                    and_(Message.next_attempt_at.is_(None), Message.created_at <= now - grace),
+                )
+            )
+            .order_by(Message.created_at)
+            .limit(SWEEP_BATCH)
+        ).all()
+    )
+
+
 @dataclass(frozen=True)
 class Sweep:
     name: str
@@ -38,4 +59,7 @@ class Sweep:
     job: BatchJob
 
 
-SWEEPS = (Sweep("unprocessed_contacts", unprocessed_contacts, take_in_contacts),)
+SWEEPS = (
+    Sweep("unprocessed_contacts", unprocessed_contacts, take_in_contacts),
+    Sweep("pending_messages", pending_messages, send_messages),
+)

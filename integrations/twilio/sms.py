@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from requests.exceptions import RequestException
-from twilio.base.exceptions import TwilioException, TwilioRestException
+from twilio.base.exceptions import (
+    TwilioException,
+    TwilioRestException,
+    TwilioServiceException,
+)
 from twilio.rest import Client
 
 from notifications.ports import SendFailed, SentMessage
@@ -29,7 +33,22 @@ class TwilioSmsSender:
                 str(exc.msg)[:255],
                 retryable=exc.status in _RETRYABLE_STATUS,
             ) from exc
+        except TwilioServiceException as exc:
+            # The RFC 9457 shape some Twilio APIs answer with: a refusal, not an outage. It is
+            # not a TwilioRestException, so without this it would count as "unreachable" and be
+            # retried forever.
+            raise SendFailed(
+                str(exc.code or exc.status),
+                str(exc.detail or exc.title)[:255],
+                retryable=exc.status in _RETRYABLE_STATUS,
+            ) from exc
         except (RequestException, TwilioException) as exc:
             # Timeouts, refused connections: Twilio did not answer, so try again later.
             raise SendFailed("unreachable", type(exc).__name__, retryable=True) from exc
+        except ValueError as exc:
+            # An answer that is not Twilio's JSON. The message may or may not have gone out, so
+            # it is not retried blindly: staff see the failure and can send again.
+            raise SendFailed(
+                "bad_response", "unexpected answer from Twilio", retryable=False
+            ) from exc
         return SentMessage(provider_id=message.sid, status=str(message.status or "queued"))

@@ -1,5 +1,8 @@
 """Message threads: messages of a contact's conversation, opted-out numbers, the address contacted.
 
+Outbound messages carry their send attempts and next attempt time (the sweeper's partial index);
+`provider_status_events` holds delivery reports that arrived before their message's provider id.
+
 Revision ID: 0002
 Revises: 0001
 Create Date: 2026-11-21
@@ -49,9 +52,31 @@ def upgrade() -> None:
         sa.Column("error_code", sa.String(16), nullable=True),
         sa.Column("error_message", sa.String(255), nullable=True),
         sa.Column("staff_id", sa.Integer(), sa.ForeignKey("staff_users.id"), nullable=True),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("next_attempt_at", TIMESTAMP, nullable=True),
         sa.UniqueConstraint("provider_id", name=op.f("uq_messages_provider_id")),
     )
     op.create_index(op.f("ix_messages_contact_id"), "messages", ["contact_id"])
+    op.create_index(
+        "ix_messages_pending",
+        "messages",
+        ["next_attempt_at", "created_at"],
+        postgresql_where=sa.text("status = 'pending'"),
+        sqlite_where=sa.text("status = 'pending'"),
+    )
+
+    op.create_table(
+        "provider_status_events",
+        sa.Column("id", BIG_ID, primary_key=True),
+        sa.Column("provider_id", sa.String(64), nullable=False),
+        sa.Column("status", sa.String(20), nullable=False),
+        sa.Column("error_code", sa.String(16), nullable=True),
+        sa.Column("error_message", sa.String(255), nullable=True),
+        sa.Column("received_at", TIMESTAMP, nullable=False),
+    )
+    op.create_index(
+        op.f("ix_provider_status_events_provider_id"), "provider_status_events", ["provider_id"]
+    )
 
     op.create_table(
         "phone_opt_outs",
@@ -63,6 +88,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("phone_opt_outs")
+    op.drop_table("provider_status_events")
     op.drop_table("messages")
     with op.batch_alter_table("contacts") as batch:
         batch.drop_column("hotline_address")

@@ -16,7 +16,7 @@ from bootstrap import Deps
 from clock import FrozenClock
 from denmark.municipalities import by_code
 from intake.concern_form import AGE_BANDS, SAFETY_ANSWERS, SAFETY_QUESTIONS, validate
-from intake.models import Channel, Contact, PhoneStatus, ReporterRole
+from intake.models import Channel, Contact, Message, MessageDirection, PhoneStatus, ReporterRole
 from settings import Settings, load_settings
 from tests.support.jobs import run_jobs_now
 from triage.models import ActorKind, Case, CaseEvent, CaseStatus, Deadline, DeadlineKind
@@ -262,3 +262,41 @@ async def test_demo_staff_log_in_and_the_queue_holds_only_open_cases(
     ranks = [not row.is_acute for row in page.rows]
     assert ranks == sorted(ranks)
     assert {row.assignee for row in page.rows} >= {"Demo Medarbejder", "Kirsten Dalgaard", None}
+
+
+async def test_sms_and_whatsapp_contacts_have_threads_with_replies(
+    settings: Settings, clock: FrozenClock, deps: Deps
+) -> None:
+    message = demo.load(settings, clock=clock)
+    assert "SMS/WhatsApp threads:" in message
+    contacts = {c.id: c for c in await _contacts(deps)}
+    async with deps.sessions() as session:
+        messages = list((await session.scalars(select(Message).order_by(Message.id))).all())
+    by_contact: dict[int, list[Message]] = {}
+    for item in messages:
+        by_contact.setdefault(item.contact_id, []).append(item)
+        assert item.created_at <= clock.now()
+
+    threaded = {Channel.SMS, Channel.WHATSAPP}
+    for contact in contacts.values():
+        if contact.channel not in threaded:
+            assert contact.id not in by_contact
+            assert contact.hotline_address is None
+            continue
+        thread = by_contact[contact.id]
+        assert thread[0].direction is MessageDirection.INBOUND
+        number = "+4541749090" if contact.hotline_id == "national" else "+4533172929"
+        prefix = "whatsapp:" if contact.channel is Channel.WHATSAPP else ""
+        assert contact.hotline_address == prefix + number
+
+    replies = [m for m in messages if m.direction is MessageDirection.OUTBOUND]
+    assert {m.status for m in replies} >= {"delivered", "failed"}
+    assert all(m.staff_id is not None for m in replies)
+    failed = [m for m in replies if m.status == "failed"]
+    assert len(failed) == 1
+    assert failed[0].error_code
+    assert failed[0].error_message
+    assert {contacts[m.contact_id].channel for m in replies} == threaded
+    events = [e for e in await _events(deps) if e.kind == "message_received"]
+    assert events
+    assert all(set(e.detail) == {"channel", "message_id"} for e in events)

@@ -30,6 +30,8 @@ MODEL_TABLES = {
     "audit_entries",
     "messages",
     "phone_opt_outs",
+    "provider_status_events",
+    "link_proposals",
 }
 
 

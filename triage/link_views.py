@@ -1,0 +1,64 @@
+"""Staff API for link proposals: list a case's open proposals, confirm or reject one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from triage import linking
+from triage.models import LinkProposal
+from web.appkeys import deps_key, staff_key
+
+
+def _as_json(proposal: LinkProposal) -> dict[str, Any]:
+    return {
+        "id": proposal.id,
+        "contact_id": proposal.contact_id,
+        "case_id": proposal.case_id,
+        "reason": proposal.reason.value,
+        "status": proposal.status.value,
+        "created_at": proposal.created_at.isoformat(),
+        "decided_at": proposal.decided_at.isoformat() if proposal.decided_at else None,
+    }
+
+
+async def list_proposals(request: web.Request) -> web.Response:
+    case_id = int(request.match_info["case_id"])
+    async with request.app[deps_key].sessions() as session:
+        proposals = await linking.proposals_for_case(session, case_id)
+    return web.json_response({"items": [_as_json(p) for p in proposals]})
+
+
+async def _decide(request: web.Request, *, confirm: bool) -> web.Response:
+    deps = request.app[deps_key]
+    staff = request[staff_key]
+    assert staff is not None  # the access guard lets only staff reach here
+    try:
+        async with deps.sessions() as session, session.begin():
+            proposal = await linking.decide(
+                session,
+                int(request.match_info["proposal_id"]),
+                confirm=confirm,
+                staff_id=staff.id,
+                now=deps.clock.now(),
+            )
+    except linking.LinkNotPossible as exc:
+        raise web.HTTPConflict(reason=str(exc)) from None
+    if proposal is None:
+        raise web.HTTPNotFound(reason="no such link proposal")
+    return web.json_response(_as_json(proposal))
+
+
+async def confirm(request: web.Request) -> web.Response:
+    return await _decide(request, confirm=True)
+
+
+async def reject(request: web.Request) -> web.Response:
+    return await _decide(request, confirm=False)
+
+
+def register(app: web.Application) -> None:
+    app.router.add_get(r"/api/v1/cases/{case_id:\d+}/link-proposals", list_proposals)
+    app.router.add_post(r"/api/v1/link-proposals/{proposal_id:\d+}/confirm", confirm)
+    app.router.add_post(r"/api/v1/link-proposals/{proposal_id:\d+}/reject", reject)
