@@ -20,11 +20,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from clock import Clock, SystemClock
 from crypto import DataCipher, new_data_key
 from db import async_session_factory, make_async_engine, make_sync_engine
-from integrations.console import ConsoleSmsSender
+from integrations.console import ConsoleRecordingStore, ConsoleSmsSender
 from integrations.twilio.client import rest_client
+from integrations.twilio.recordings import TwilioRecordingStore
 from integrations.twilio.sms import TwilioSmsSender
 from jobqueue import Enqueuer, JobContext, JobQueue
-from notifications.ports import SmsSender
+from notifications.ports import RecordingStore, SmsSender
 from settings import Settings, SettingsError
 
 
@@ -40,6 +41,8 @@ class Deps:
     queue: JobQueue
     # SMS and WhatsApp out: Twilio, or the console (logged, not sent) when it is not configured.
     sms: SmsSender
+    # Voicemail audio from the voice provider (Twilio), or silence in console mode.
+    recordings: RecordingStore
     # Set when jobs run inside this process (embedded defaults): wakes the in-process worker.
     work_available: threading.Event | None
     _sync_engine: Engine | None = field(default=None, repr=False)
@@ -60,7 +63,13 @@ class Deps:
 
     def job_context(self) -> JobContext:
         return JobContext(
-            self.settings, self.clock, self.cipher, self.sync_engine, self.queue, self.sms
+            self.settings,
+            self.clock,
+            self.cipher,
+            self.sync_engine,
+            self.queue,
+            self.sms,
+            recordings=self.recordings,
         )
 
     async def aclose(self) -> None:
@@ -113,12 +122,19 @@ def _sms_sender(settings: Settings) -> SmsSender:
     return TwilioSmsSender(rest_client(settings))
 
 
+def _recording_store(settings: Settings) -> RecordingStore:
+    if not settings.twilio_enabled:
+        return ConsoleRecordingStore()
+    return TwilioRecordingStore(rest_client(settings, timeout=30))
+
+
 def build_deps(
     settings: Settings,
     *,
     clock: Clock | None = None,
     redis: Redis | None = None,
     sms: SmsSender | None = None,
+    recordings: RecordingStore | None = None,
 ) -> Deps:
     if settings.embedded_database:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -152,5 +168,6 @@ def build_deps(
         redis=redis,
         queue=queue,
         sms=sms or _sms_sender(settings),
+        recordings=recordings or _recording_store(settings),
         work_available=work_available,
     )

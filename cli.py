@@ -83,6 +83,30 @@ def _staff_add(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _duty_set(settings: Settings, args: argparse.Namespace) -> int:
+    from bootstrap import build_deps
+    from intake.duty import InvalidDutyNumbers, UnknownHotline, set_duty_numbers
+
+    deps = build_deps(settings)
+    try:
+        with deps.job_context().transaction() as session:
+            numbers = set_duty_numbers(session, args.hotline, args.numbers)
+    except InvalidDutyNumbers as exc:
+        print(f"error: {exc}; nothing changed", file=sys.stderr)
+        return 2
+    except UnknownHotline:
+        print(f"error: no hotline is called {args.hotline!r}", file=sys.stderr)
+        return 2
+    except ValueError as exc:
+        print(f"error: {exc}; nothing changed", file=sys.stderr)
+        return 2
+    finally:
+        deps.sync_engine.dispose()
+    labels = ", ".join(f"duty-{i + 1}" for i in range(len(numbers)))
+    print(f"hotline {args.hotline!r}: {len(numbers)} on-duty number(s) set ({labels})")
+    return 0
+
+
 def _demo(settings: Settings, args: argparse.Namespace) -> int:
     import demo
     from migrations import runner
@@ -177,6 +201,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="read the password from one line of standard input",
     )
     add.set_defaults(handler=_staff_add)
+
+    duty = commands.add_parser(
+        "duty",
+        help="on-duty phones calls are put through to",
+        description="Manage each hotline's on-duty phones.",
+    )
+    duty_commands = duty.add_subparsers(dest="duty_command", required=True, metavar="COMMAND")
+    duty_set = duty_commands.add_parser(
+        "set",
+        help="set a hotline's on-duty phone numbers (replaces the list)",
+        description="Set the numbers a hotline's calls ring at once during opening hours (up to "
+        "10, e.g. +4520123456 or 20 12 34 56). Invalid numbers are refused by name.",
+    )
+    duty_set.add_argument("hotline", help="hotline id: national or copenhagen")
+    duty_set.add_argument("numbers", nargs="+", metavar="NUMBER")
+    duty_set.set_defaults(handler=_duty_set)
 
     demo = commands.add_parser(
         "demo",

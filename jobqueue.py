@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
     from clock import Clock
     from crypto import DataCipher
-    from notifications.ports import SmsSender
+    from notifications.ports import RecordingStore, SmsSender
     from settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -62,6 +62,11 @@ def take_in_contacts(contact_ids: Sequence[int]) -> PlannedJob:
 def send_messages(message_ids: Sequence[int]) -> PlannedJob:
     """The job that sends queued outbound SMS/WhatsApp messages (intake/jobs.py)."""
     return _batch("intake.jobs.send_messages", "send-messages", message_ids)
+
+
+def fetch_recordings(recording_ids: Sequence[int]) -> PlannedJob:
+    """The job that fetches voicemails into our storage and deletes them at the provider."""
+    return _batch("intake.jobs.fetch_recordings", "fetch-recordings", recording_ids)
 
 
 def in_chunks(ids: Sequence[int], size: int = MAX_IDS_PER_JOB) -> Iterator[list[int]]:
@@ -159,6 +164,7 @@ class JobContext:
     engine: Engine
     queue: JobQueue
     sms: SmsSender
+    recordings: RecordingStore | None = None
     # The process that built the engine; a forked rq work horse has another pid.
     _pid: int = field(default_factory=os.getpid)
 

@@ -14,14 +14,17 @@ from sqlalchemy import text
 
 import access.views
 import intake.message_views
+import intake.recording_views
 import intake.views
 import integrations.twilio.messaging_webhooks
+import integrations.twilio.voice_webhooks
 import triage.link_views
 import triage.views
 from access.guard import access_middleware
 from bootstrap import Deps, build_deps
 from migrations import runner
 from settings import Settings, SettingsError
+from triage.timeline import note_message
 from web import rendering
 from web.appkeys import deps_key, rate_limiter_key
 from web.csrf import csrf_middleware
@@ -83,9 +86,11 @@ def create_app(deps: Deps, *, in_process_worker: bool | None = None) -> web.Appl
     app[deps_key] = deps
     app[rate_limiter_key] = RateLimiter()
     rendering.setup(app)
-    intake.views.register(app)
+    intake.views.register(app, timeline=note_message)
     intake.message_views.register(app)
+    intake.recording_views.register(app)
     integrations.twilio.messaging_webhooks.register(app)
+    integrations.twilio.voice_webhooks.register(app)
     triage.views.register(app)
     triage.link_views.register(app)
     access.views.register(app)

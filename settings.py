@@ -105,6 +105,11 @@ class Settings(BaseSettings):
         description="Comma-separated addresses of reverse proxies whose X-Forwarded-For names "
         "the client (for rate limits); empty trusts none.",
     )
+    closed_on_holidays: bool = Field(
+        default=False,
+        description="Treat Danish public holidays, Christmas Eve and New Year's Eve as closed "
+        "for phone calls (voicemail only); off: the national line is open every day.",
+    )
     twilio_account_sid: str | None = Field(
         default=None,
         description="Twilio account (AC…); empty means console mode: nothing is sent, "

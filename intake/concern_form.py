@@ -161,3 +161,18 @@ def validate(form: Mapping[str, str]) -> Validation:
             is_acute=any(answer == "yes" for answer in safety.values()),
         )
     )
+
+
+# The follow-up page: information a reporter adds later, with the receipt code.
+FOLLOW_UP_LIMITS = {"information": 4000}
+
+
+def validate_information(text: str) -> tuple[str, FieldProblem | None]:
+    """The text to store (line breaks as browsers mean them, trimmed) and its problem, if any."""
+    value = text.replace("\r\n", "\n").replace("\r", "\n").strip()
+    if not value:
+        return value, FieldProblem(REQUIRED)
+    limit = FOLLOW_UP_LIMITS["information"]
+    if len(value) > limit:
+        return value, FieldProblem(TOO_LONG, limit)
+    return value, None

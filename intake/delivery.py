@@ -14,6 +14,10 @@ from intake.models import Channel, Contact, Message, PhoneStatus
 PENDING = "pending"
 RECEIVED = "received"
 FAILED = "failed"
+# A reply to a web-form contact is sent nowhere: it waits on the follow-up page (AVAILABLE)
+# until the reporter opens that page with the receipt code (READ, status_at is when).
+AVAILABLE = "available"
+READ = "read"
 
 MAX_REPLY_CHARS = 1600
 # A retryable failure waits this long before the next attempt; the attempt after the last
@@ -38,16 +42,20 @@ STATUS_RANKS: dict[str, int] = {
     "queued": 20,
     "sending": 30,
     "sent": 40,
+    # Web form: on the follow-up page, for the reporter to read with the receipt code.
+    AVAILABLE: 45,
     "delivered": 50,
     "undelivered": 60,
     "canceled": 65,
     FAILED: 70,
-    "read": 80,
+    READ: 80,
     # Console mode: logged, never sent; nothing will report on it.
     "not_sent": 90,
 }
 FAILURE_STATUSES = frozenset({"undelivered", "canceled", FAILED})
 MESSAGE_CHANNELS = frozenset({Channel.SMS, Channel.WHATSAPP})
+# Channels whose replies are read on the follow-up page (by receipt code), never sent.
+FOLLOW_UP_CHANNELS = frozenset({Channel.WEB_FORM})
 
 
 def is_known(status: str) -> bool:
@@ -95,7 +103,11 @@ class Refusal:
 
 NOT_A_MESSAGE_CHANNEL = Refusal(
     "not_a_message_channel",
-    "this contact did not come by SMS or WhatsApp, so there is no thread to reply in",
+    "this contact did not come by SMS, WhatsApp or the web form, so there is no thread to reply in",
+)
+NO_RECEIPT = Refusal(
+    "no_receipt_code",
+    "this web-form contact has no receipt code, so the reporter could not read a reply",
 )
 NO_NUMBER = Refusal(
     "no_number",
@@ -112,8 +124,20 @@ OPTED_OUT = Refusal(
 )
 
 
+def on_follow_up_page(contact: Contact) -> bool:
+    """Whether replies to this contact wait on the follow-up page instead of being sent."""
+    return contact.channel in FOLLOW_UP_CHANNELS
+
+
+def reply_status(contact: Contact) -> str:
+    """The status a new reply starts in: pending (the send job's) or available (web form)."""
+    return AVAILABLE if on_follow_up_page(contact) else PENDING
+
+
 def reply_refusal(contact: Contact, *, opted_out: bool) -> Refusal | None:
-    """None if a reply to this contact may be sent, else why not."""
+    """None if a reply to this contact may be stored (and sent, or shown), else why not."""
+    if on_follow_up_page(contact):
+        return NO_RECEIPT if not contact.receipt_hash else None
     if contact.channel not in MESSAGE_CHANNELS:
         return NOT_A_MESSAGE_CHANNEL
     if (

@@ -1,10 +1,10 @@
-"""rq jobs of the intake domain. Each takes ids; each message is handled in its own transaction."""
+"""rq jobs of the intake domain. Each takes ids; each row is handled in its own transaction."""
 
 from __future__ import annotations
 
 import structlog
 
-from intake import outbound
+from intake import outbound, recordings
 from intake.messaging import STATUS_CALLBACK_PATH
 from jobqueue import job_context
 
@@ -45,3 +45,38 @@ def send_messages(message_ids: list[int]) -> list[str | None]:
     if failed:
         raise SendJobFailed(f"messages not handled: {failed}")
     return statuses
+
+
+class RecordingJobFailed(Exception):
+    """Some recordings of a batch hit an unexpected error; the sweeper runs them again."""
+
+
+def fetch_recordings(recording_ids: list[int]) -> list[bool]:
+    """Fetch voicemails into our storage and delete them at the provider; returns, per id,
+    whether both are done. Provider failures wait for the sweeper (next_attempt_at)."""
+    context = job_context()
+    if context.recordings is None:
+        raise RuntimeError("no recording store in this job context")
+    store, data_dir = context.recordings, context.settings.data_dir
+    done: list[bool] = []
+    failed: list[int] = []
+    for recording_id in recording_ids:
+        try:
+            with context.transaction() as session:
+                due = recordings.fetch(
+                    session, recording_id, store=store, data_dir=data_dir, now=context.clock.now()
+                )
+            finished = False
+            if due:
+                with context.transaction() as session:
+                    finished = recordings.delete_at_provider(
+                        session, recording_id, store=store, now=context.clock.now()
+                    )
+            done.append(finished)
+        except Exception:
+            log.exception("fetch_recording_failed", recording_id=recording_id)
+            failed.append(recording_id)
+            done.append(False)
+    if failed:
+        raise RecordingJobFailed(f"recordings not handled: {failed}")
+    return done

@@ -1,7 +1,9 @@
-"""Staff API for a contact's SMS/WhatsApp thread: read it (audited), queue a reply.
+"""Staff API for a contact's thread (SMS, WhatsApp, web form): read it (audited), reply.
 
 GET  /api/v1/contacts/{id}/messages  the thread, oldest first, and whether a reply is possible
 POST /api/v1/contacts/{id}/replies   {"body": "…"} → 202 {"id", "status": "pending"}; sent by a job
+                                     web form: 201 {"id", "status": "available"}; sent nowhere,
+                                     the reporter reads it on the follow-up page (receipt code)
 """
 
 from __future__ import annotations
@@ -101,7 +103,7 @@ async def reply_api(request: web.Request) -> web.Response:
     staff = request[staff_key]
     async with deps.sessions() as session, session.begin():
         try:
-            message_id = await messaging.queue_reply(
+            queued = await messaging.queue_reply(
                 session,
                 contact_id,
                 body,
@@ -123,11 +125,14 @@ async def reply_api(request: web.Request) -> web.Response:
             action="reply_queued",
             subject_kind="contact",
             subject_id=contact_id,
-            detail={"message_id": message_id},
+            detail={"message_id": queued.message_id, "status": queued.status},
         )
+    if not queued.to_send:
+        # A web-form reply: complete as stored; it waits on the follow-up page.
+        return web.json_response({"id": queued.message_id, "status": queued.status}, status=201)
     # Committed: the reply cannot be lost; the job sends it (the sweeper covers a lost enqueue).
-    deps.enqueuer.submit(send_messages, message_id)
-    return web.json_response({"id": message_id, "status": "pending"}, status=202)
+    deps.enqueuer.submit(send_messages, queued.message_id)
+    return web.json_response({"id": queued.message_id, "status": queued.status}, status=202)
 
 
 def register(app: web.Application) -> None:

@@ -274,12 +274,25 @@ async def is_opted_out(session: AsyncSession, contact: Contact) -> bool:
     return found is not None
 
 
+@dataclass(frozen=True)
+class QueuedReply:
+    message_id: int
+    # delivery.PENDING: enqueue `jobqueue.send_messages` after commit; delivery.AVAILABLE: a
+    # web-form reply, sent nowhere, waiting on the follow-up page.
+    status: str
+
+    @property
+    def to_send(self) -> bool:
+        return self.status == delivery.PENDING
+
+
 async def queue_reply(
     session: AsyncSession, contact_id: int, body: str, *, staff_id: int | None, now: datetime
-) -> int:
-    """Store a staff reply as a pending outbound message; returns its id.
+) -> QueuedReply:
+    """Store a staff reply as an outbound message.
 
-    The caller commits, then enqueues `jobqueue.send_messages` for it.
+    SMS/WhatsApp: pending; the caller commits, then enqueues `jobqueue.send_messages` for it.
+    Web form: available on the follow-up page (intake/follow_up.py); nothing is sent.
     """
     contact = await session.get(Contact, contact_id)
     if contact is None:
@@ -290,20 +303,21 @@ async def queue_reply(
     refusal = delivery.reply_refusal(contact, opted_out=await is_opted_out(session, contact))
     if refusal is not None:
         raise ReplyRefused(refusal)
+    status = delivery.reply_status(contact)
     message = Message(
         contact_id=contact.id,
         direction=MessageDirection.OUTBOUND,
         body=text,
         created_at=now,
-        status=delivery.PENDING,
+        status=status,
         status_at=now,
         staff_id=staff_id,
         attempts=0,
     )
     session.add(message)
     await session.flush()
-    log.info("reply_queued", contact_id=contact.id, message_id=message.id)
-    return message.id
+    log.info("reply_queued", contact_id=contact.id, message_id=message.id, status=status)
+    return QueuedReply(message.id, status)
 
 
 @dataclass(frozen=True)

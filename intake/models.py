@@ -51,6 +51,10 @@ class Hotline(Base):
     timezone: Mapped[str] = mapped_column(String(64))
     # {"mon": [["08:00", "22:00"]], ...}; local time in `timezone`.
     opening_hours: Mapped[dict[str, list[list[str]]]] = mapped_column(JSON)
+    # The on-duty phones calls are put through to (E.164, normalised at entry by
+    # `hotline duty set`); rung at once, first to accept wins. Shown and logged as labels
+    # ("duty-1", "duty-2", …), never as numbers. On-call schedules replace this later.
+    duty_numbers: Mapped[list[str]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
 
 
 class Contact(Base):
@@ -175,3 +179,85 @@ class ProviderStatusEvent(Base):
     error_code: Mapped[str | None] = mapped_column(String(16))
     error_message: Mapped[str | None] = mapped_column(String(255))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CallOutcome(StrEnum):
+    ANSWERED = "answered"
+    MISSED = "missed"
+    VOICEMAIL = "voicemail"
+    OUTSIDE_HOURS = "outside_hours"
+
+
+class CallerRole(StrEnum):
+    """What the caller chose in the phone menu (1 professional, 2 private person)."""
+
+    PROFESSIONAL = "professional"
+    CITIZEN = "citizen"
+
+
+class Call(Base):
+    """One inbound phone call; its contact holds the reporter's number (unless withheld).
+
+    No phone number is stored here: who answered is the on-duty phone's label ("duty-1").
+    """
+
+    __tablename__ = "calls"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"), index=True)
+    # The provider's id of the caller's leg (Twilio CallSid): every webhook matches on it.
+    provider_id: Mapped[str] = mapped_column(String(64), unique=True)
+    # The provider's latest call status (ringing, in-progress, completed, no-answer, …).
+    status: Mapped[str] = mapped_column(String(20))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    duration_seconds: Mapped[int | None] = mapped_column(Integer)
+    # Whether the call arrived outside the hotline's opening hours.
+    outside_hours: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The on-duty phone's label that pressed 1 to take the call, and the provider's id of that leg.
+    answered_by: Mapped[str | None] = mapped_column(String(32))
+    accepted_leg_id: Mapped[str | None] = mapped_column(String(64))
+    outcome: Mapped[CallOutcome | None] = mapped_column(
+        enum_column(CallOutcome, "call_outcome"), nullable=True
+    )
+    language: Mapped[str] = mapped_column(String(5))
+    chose_anonymous: Mapped[bool | None] = mapped_column(Boolean)
+    chosen_role: Mapped[CallerRole | None] = mapped_column(
+        enum_column(CallerRole, "caller_role"), nullable=True
+    )
+
+
+class Recording(Base):
+    """A voicemail: fetched from the provider into our own storage, then deleted there.
+
+    `fetched_at` and `deleted_at_provider` say how far that got; the sweeper retries the rest
+    (`next_attempt_at`), so a recording is never lost to a failed fetch.
+    """
+
+    __tablename__ = "recordings"
+    __table_args__ = (
+        Index(
+            "ix_recordings_unfinished",
+            "next_attempt_at",
+            "received_at",
+            postgresql_where=text("deleted_at_provider IS NULL"),
+            sqlite_where=text("deleted_at_provider IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"), index=True)
+    call_id: Mapped[int | None] = mapped_column(ForeignKey("calls.id"), index=True)
+    # The provider's id (Twilio RecordingSid).
+    provider_id: Mapped[str] = mapped_column(String(64), unique=True)
+    duration_seconds: Mapped[int | None] = mapped_column(Integer)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Below settings.data_dir / "recordings"; set once the audio is stored (mode 0600).
+    file_path: Mapped[str | None] = mapped_column(String(500))
+    content_type: Mapped[str | None] = mapped_column(String(64))
+    fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    deleted_at_provider: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(String(255))

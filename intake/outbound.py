@@ -53,7 +53,12 @@ def send_message(
     opted_out = contact.reporter_phone_lookup is not None and (
         session.get(PhoneOptOut, contact.reporter_phone_lookup) is not None
     )
-    refusal = delivery.reply_refusal(contact, opted_out=opted_out)
+    refusal = (
+        # Web-form replies wait on the follow-up page and are never pending; never send one.
+        delivery.NOT_A_MESSAGE_CHANNEL
+        if delivery.on_follow_up_page(contact)
+        else delivery.reply_refusal(contact, opted_out=opted_out)
+    )
     if refusal is not None:
         # E.g. the number opted out after the reply was written: never send, say why.
         _fail(message, refusal.code, refusal.message, now)

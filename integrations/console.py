@@ -1,4 +1,4 @@
-"""Console implementations of the messaging ports: nothing leaves the machine (embedded defaults).
+"""Console implementations of the provider ports: nothing leaves the machine (embedded defaults).
 
 Messages are written to the log without their text or the full number, and reported to the
 caller as "not_sent", so the UI can say "not sent (console mode)".
@@ -6,9 +6,12 @@ caller as "not_sent", so the UI can say "not sent (console mode)".
 
 from __future__ import annotations
 
+import io
+import wave
+
 import structlog
 
-from notifications.ports import SentMessage
+from notifications.ports import RecordingAudio, SentMessage
 
 log = structlog.get_logger(__name__)
 
@@ -22,3 +25,24 @@ class ConsoleSmsSender:
     def send(self, *, to: str, from_: str, body: str, status_callback: str | None) -> SentMessage:
         log.info("message_not_sent_console_mode", to=masked(to), from_=from_, characters=len(body))
         return SentMessage(provider_id=None, status="not_sent")
+
+
+def _silence(seconds: float = 1.0, rate: int = 8000) -> bytes:
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(b"\x00\x00" * int(rate * seconds))
+    return buffer.getvalue()
+
+
+class ConsoleRecordingStore:
+    """Without a voice provider no real recordings exist: a second of silence stands in."""
+
+    def download(self, recording_id: str) -> RecordingAudio:
+        log.info("recording_console_mode", recording_id=recording_id)
+        return RecordingAudio(content=_silence(), content_type="audio/x-wav")
+
+    def delete(self, recording_id: str) -> None:
+        log.info("recording_delete_console_mode", recording_id=recording_id)

@@ -1,8 +1,9 @@
 """What the core needs from a messaging provider, without naming one.
 
-Implementations: `integrations.twilio.sms.TwilioSmsSender` (real) and
-`integrations.console.ConsoleSmsSender` (embedded defaults: logged, not sent). Jobs call these;
-they are synchronous because jobs are.
+Implementations: `integrations.twilio.sms.TwilioSmsSender` and
+`integrations.twilio.recordings.TwilioRecordingStore` (real), `integrations.console`'s
+`ConsoleSmsSender` and `ConsoleRecordingStore` (embedded defaults: nothing leaves the machine).
+Jobs call these; they are synchronous because jobs are.
 """
 
 from __future__ import annotations
@@ -33,4 +34,31 @@ class SendFailed(Exception):
 class SmsSender(Protocol):
     def send(self, *, to: str, from_: str, body: str, status_callback: str | None) -> SentMessage:
         """Send one SMS or WhatsApp message (`whatsapp:` addresses); raises SendFailed."""
+        ...
+
+
+@dataclass(frozen=True)
+class RecordingAudio:
+    content: bytes
+    content_type: str
+
+
+class RecordingUnavailable(Exception):
+    """The provider could not hand over (or delete) a recording now; try again later."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
+class RecordingStore(Protocol):
+    """A voice provider's recordings: fetched into our own storage, then deleted there."""
+
+    def download(self, recording_id: str) -> RecordingAudio:
+        """The recording's audio (WAV); raises RecordingUnavailable."""
+        ...
+
+    def delete(self, recording_id: str) -> None:
+        """Delete the recording at the provider; one already gone counts as deleted."""
         ...

@@ -26,6 +26,8 @@ from worker import Sweeper
 
 # Tables emptied between tests (hotlines are reference data from the migration and stay).
 TABLES = (
+    "recordings",
+    "calls",
     "link_proposals",
     "messages",
     "phone_opt_outs",

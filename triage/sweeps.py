@@ -2,7 +2,8 @@
 
 Each sweep names a query for the ids of rows that are due, and the batch job that handles them.
 The worker's Sweeper runs every sweep in the list: contacts not yet taken in, and outbound
-messages not yet sent (including retries after a failed attempt: the sweep is the retry timer).
+messages not yet sent (including retries after a failed attempt: the sweep is the retry timer),
+and voicemails not yet fetched into our storage or deleted at the provider.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, literal_column, or_, select
 from sqlalchemy.orm import Session
 
-from intake.models import Contact, Message
-from jobqueue import BatchJob, send_messages, take_in_contacts
+from intake.models import Contact, Message, Recording
+from jobqueue import BatchJob, fetch_recordings, send_messages, take_in_contacts
 
 SWEEP_BATCH = 1000
 
@@ -52,6 +53,25 @@ def pending_messages(session: Session, *, now: datetime, grace: timedelta) -> li
     )
 
 
+def unfinished_recordings(session: Session, *, now: datetime, grace: timedelta) -> list[int]:
+    """Voicemails not yet fetched into our storage or not yet deleted at the provider: a retry
+    whose time has come, or a new one whose job has not run within `grace` (oldest first)."""
+    return list(
+        session.scalars(
+            select(Recording.id)
+            .where(Recording.deleted_at_provider.is_(None))
+            .where(
+                or_(
+                    Recording.next_attempt_at <= now,
+                    and_(Recording.next_attempt_at.is_(None), Recording.received_at <= now - grace),
+                )
+            )
+            .order_by(Recording.received_at)
+            .limit(SWEEP_BATCH)
+        ).all()
+    )
+
+
 @dataclass(frozen=True)
 class Sweep:
     name: str
@@ -62,4 +82,5 @@ class Sweep:
 SWEEPS = (
     Sweep("unprocessed_contacts", unprocessed_contacts, take_in_contacts),
     Sweep("pending_messages", pending_messages, send_messages),
+    Sweep("unfinished_recordings", unfinished_recordings, fetch_recordings),
 )

@@ -23,10 +23,13 @@ class RedirectingHttpClient(TwilioHttpClient):  # type: ignore[misc]
         target = urlsplit(base_url)
         self._scheme, self._netloc = target.scheme, target.netloc
 
-    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+    def target(self, url: str) -> str:
+        """Where a request for `url` actually goes."""
         parts = urlsplit(url)
-        url = urlunsplit((self._scheme, self._netloc, parts.path, parts.query, parts.fragment))
-        return super().request(method, url, *args, **kwargs)
+        return urlunsplit((self._scheme, self._netloc, parts.path, parts.query, parts.fragment))
+
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+        return super().request(method, self.target(url), *args, **kwargs)
 
 
 def rest_client(settings: Settings, *, timeout: float = 10) -> Client:

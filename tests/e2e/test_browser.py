@@ -54,6 +54,10 @@ DA_SAFETY = (
 DA_SEND = "Send henvendelsen"
 DA_RECEIVED = "Tak: vi har modtaget din henvendelse"
 DA_CORRECT = "Ret venligst følgende"
+DA_ADD = "Hvad vil du gerne tilføje?"
+DA_SEND_INFORMATION = "Send oplysningerne"
+DA_REPLY = "Tak for din henvendelse. Må vi ringe til dig i morgen?"
+DA_ADDED = "Han har nu også købt en flybillet."
 OBSERVED_TEXT = "Han har trukket sig fra vennerne og deler voldsforherligende videoer."
 
 
@@ -177,6 +181,50 @@ def log_in(page: Page) -> None:
     page.wait_for_url("**/queue")
 
 
+def staff_reply(browser: Browser, site: Site, body: str) -> int:
+    """A staff member replies (staff API, as the staff pages will) to the newest contact."""
+    context = _context(browser, site)
+    try:
+        page = context.new_page()
+        log_in(page)
+        token = page.locator("input[name=csrf_token]").first.get_attribute("value")
+        assert token
+        # Contacts are numbered in order and this module's reports come one at a time.
+        contact_id = 0
+        while page.request.get(f"/api/v1/contacts/{contact_id + 1}/messages").status == 200:
+            contact_id += 1
+        assert contact_id, "no contact to reply to"
+        response = page.request.post(
+            f"/api/v1/contacts/{contact_id}/replies",
+            data=json.dumps({"body": body}),
+            headers={"X-CSRF-Token": token, "Content-Type": "application/json"},
+        )
+        assert response.status == 201, response.text()
+        return contact_id
+    finally:
+        context.close()
+
+
+def staff_thread(browser: Browser, site: Site, contact_id: int) -> list[dict[str, Any]]:
+    context = _context(browser, site)
+    try:
+        page = context.new_page()
+        log_in(page)
+        response = page.request.get(f"/api/v1/contacts/{contact_id}/messages")
+        assert response.status == 200, response.text()
+        messages: list[dict[str, Any]] = response.json()["messages"]
+        return messages
+    finally:
+        context.close()
+
+
+def open_follow_up(page: Page, code: str) -> None:
+    page.goto("/follow-up")
+    page.get_by_label("Kvitteringskode").fill(code)
+    page.get_by_role("button", name="Tjek").click()
+    expect(page.get_by_role("status")).to_contain_text("Din henvendelse blev modtaget")
+
+
 def wait_for_queue_rows(page: Page, site: Site) -> None:
     """The in-process worker turns reports into cases; reload the queue until one shows."""
 
@@ -202,6 +250,39 @@ def test_a_danish_visitor_reports_a_concern(tab: Tab) -> None:
     page.get_by_label("Kvitteringskode").fill(code)
     page.get_by_role("button", name="Tjek").click()
     expect(page.get_by_role("status")).to_contain_text("Din henvendelse blev modtaget")
+
+
+def test_the_reporter_reads_a_reply_and_adds_information(
+    tab: Tab, browser: Browser, site: Site
+) -> None:
+    page = tab.page
+    code = send_report(page)
+    contact_id = staff_reply(browser, site, DA_REPLY)
+
+    open_follow_up(page, code)
+    thread = page.get_by_role("region", name="Beskeder")
+    expect(thread.locator(".message")).to_have_count(1)
+    expect(thread).to_contain_text(DA_REPLY)
+    expect(thread).to_contain_text("Hotlinemedarbejder")
+
+    # Sending nothing explains itself, and the form stays.
+    page.get_by_role("button", name=DA_SEND_INFORMATION).click()
+    expect(page.locator(".error-summary")).to_contain_text("Besvar venligst dette spørgsmål.")
+    expect(page.get_by_label(DA_ADD)).to_have_attribute("aria-invalid", "true")
+
+    page.get_by_label(DA_ADD).fill(DA_ADDED)
+    page.get_by_role("button", name=DA_SEND_INFORMATION).click()
+    expect(page.get_by_role("status")).to_contain_text("Tak, vi har modtaget dine oplysninger")
+    expect(thread.locator(".message")).to_have_count(2)
+    expect(thread.locator(".message").last).to_contain_text(DA_ADDED)
+    expect(page.get_by_label(DA_ADD)).to_have_value("")
+
+    messages = staff_thread(browser, site, contact_id)
+    assert [(m["direction"], m["status"]) for m in messages] == [
+        ("outbound", "read"),
+        ("inbound", "received"),
+    ]
+    assert messages[1]["body"] == DA_ADDED
 
 
 def test_an_incomplete_form_explains_itself_and_keeps_the_text(tab: Tab) -> None:
@@ -291,6 +372,23 @@ def test_axe_finds_no_violations(browser: Browser, site: Site) -> None:
         page.get_by_role("button", name="Tjek").click()
         expect(page.get_by_role("status")).to_be_visible()
         scan("follow-up page with a status")
+        staff_reply(browser, site, DA_REPLY)
+        open_follow_up(page, code)
+        expect(page.locator(".message")).to_have_count(1)
+        scan("follow-up page with a thread")
+        page.get_by_role("button", name=DA_SEND_INFORMATION).click()
+        expect(page.locator(".error-summary")).to_be_visible()
+        scan("follow-up page with an error in the added information")
+        page.get_by_label(DA_ADD).fill(DA_ADDED)
+        page.get_by_role("button", name=DA_SEND_INFORMATION).click()
+        expect(page.locator(".message")).to_have_count(2)
+        scan("follow-up page after adding information")
+        page.get_by_role("link", name="English").click()
+        page.get_by_label("Receipt code").fill(code)
+        page.get_by_role("button", name="Check").click()
+        expect(page.get_by_role("region", name="Messages")).to_contain_text("Hotline staff")
+        scan("follow-up page with a thread in English")
+        page.goto("/follow-up?lang=da")
         page.goto("/login")
         scan("login page")
         log_in(page)

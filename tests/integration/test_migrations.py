@@ -32,6 +32,8 @@ MODEL_TABLES = {
     "phone_opt_outs",
     "provider_status_events",
     "link_proposals",
+    "calls",
+    "recordings",
 }
 
 

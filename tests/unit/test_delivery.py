@@ -121,6 +121,30 @@ def test_who_can_be_answered() -> None:
     )
 
 
+def test_web_form_replies_wait_on_the_follow_up_page() -> None:
+    web_form = _contact(
+        channel=Channel.WEB_FORM,
+        anonymous=True,
+        reporter_phone_status=PhoneStatus.NONE,
+        reporter_phone_e164=None,
+        reporter_phone_lookup=None,
+        hotline_address=None,
+        receipt_hash="a" * 64,
+    )
+    assert delivery.on_follow_up_page(web_form)
+    assert delivery.reply_refusal(web_form, opted_out=False) is None
+    # An SMS opt-out of the reporter's number is no reason to hide a reply on the page.
+    assert delivery.reply_refusal(web_form, opted_out=True) is None
+    assert delivery.reply_status(web_form) == delivery.AVAILABLE
+    assert delivery.reply_status(_contact()) == delivery.PENDING
+    web_form.receipt_hash = None
+    assert delivery.reply_refusal(web_form, opted_out=False) is delivery.NO_RECEIPT
+    # Available comes after the sending statuses and before read, which records the reading.
+    assert delivery.advances(delivery.PENDING, delivery.AVAILABLE)
+    assert delivery.advances(delivery.AVAILABLE, delivery.READ)
+    assert not delivery.advances(delivery.READ, delivery.AVAILABLE)
+
+
 def test_whatsapp_replies_carry_the_prefix() -> None:
     assert delivery.recipient_address(_contact()) == "+4520123456"
     assert delivery.recipient_address(_contact(channel=Channel.WHATSAPP)) == "whatsapp:+4520123456"
