@@ -15,18 +15,36 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, literal_column, or_, select
 from sqlalchemy.orm import Session
 
-from intake.models import Contact, Message, Recording
+from intake.models import Call, Contact, Message, Recording
 from jobqueue import BatchJob, fetch_recordings, send_messages, take_in_contacts
 
 SWEEP_BATCH = 1000
 
 
+# A call still in its menu is taken in when the caller has chosen (or hung up), so its case
+# gets the role they chose; only a call whose end Twilio never reported is swept after this.
+LONGEST_CALL = timedelta(hours=1)
+
+
 def unprocessed_contacts(session: Session, *, now: datetime, grace: timedelta) -> list[int]:
     """Contacts that waited longer than `grace` without being taken in (oldest first)."""
+    call_in_progress = (
+        select(Call.id)
+        .where(
+            Call.contact_id == Contact.id,
+            Call.ended_at.is_(None),
+            Call.started_at > now - LONGEST_CALL,
+        )
+        .exists()
+    )
     return list(
         session.scalars(
             select(Contact.id)
-            .where(Contact.processed_at.is_(None), Contact.received_at <= now - grace)
+            .where(
+                Contact.processed_at.is_(None),
+                Contact.received_at <= now - grace,
+                ~call_in_progress,
+            )
             .order_by(Contact.received_at)
             .limit(SWEEP_BATCH)
         ).all()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import stat
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -490,3 +490,34 @@ async def test_the_dial_hides_an_anonymous_callers_number_from_the_on_duty_phone
     assert f'callerId="{NATIONAL_NUMBER}"' in twiml
     twiml = await menu(client, new_sid("CA"), anonymous="2")
     assert "callerId" not in twiml
+
+
+async def test_the_sweeper_leaves_a_call_in_its_menu_to_the_caller(
+    client: Any, deps: Deps, clock: FrozenClock
+) -> None:
+    sid = new_sid("CA")
+    await post(client, "/twilio/voice", call_fields(sid))
+    sweeper = Sweeper(deps.job_context())
+
+    # A caller still listening to the menu after the grace period is not taken in yet, so the
+    # case will get the role they are about to choose.
+    clock.advance(timedelta(minutes=2))
+    assert sweeper.sweep(take_turn=False) == 0
+
+    await post(client, "/twilio/voice/role", call_fields(sid, Digits="1"))
+    await post(client, "/twilio/voice/anonymity", call_fields(sid, Digits="2"))
+    await run_jobs(deps)
+    (case,) = await rows(deps, Case)
+    assert case.reporter_role is ReporterRole.PROFESSIONAL
+
+
+async def test_a_call_whose_end_was_never_reported_is_swept_eventually(
+    client: Any, deps: Deps, clock: FrozenClock
+) -> None:
+    await post(client, "/twilio/voice", call_fields(new_sid("CA")))
+    sweeper = Sweeper(deps.job_context())
+
+    clock.advance(timedelta(hours=1, minutes=1))
+    assert sweeper.sweep(take_turn=False) == 1
+    await run_jobs(deps)
+    assert len(await rows(deps, Case)) == 1
