@@ -112,7 +112,7 @@ class Enqueuer:
     dropped with a warning: the rows are committed, and the sweeper enqueues them when it can.
     """
 
-    def __init__(self, queue: JobQueue, *, max_batch: int = 2000, linger: float = 0.02) -> None:
+    def __init__(self, queue: JobQueue, *, max_batch: int = 2000, linger: float = 0.05) -> None:
         self._queue = queue
         self._max_batch = max_batch
         # Wait this long after the first id so a burst leaves as one batch: each send is a hop
