@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import structlog
 from redis import Redis
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 log = structlog.get_logger(__name__)
 
 QUEUE_NAME = "hotline"
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -152,6 +153,30 @@ class Enqueuer:
     async def drain(self) -> None:
         """Wait until everything submitted so far has been sent (or given up on)."""
         await self._idle.wait()
+
+
+class BatchFailed(Exception):
+    """Some rows of a batch job hit an unexpected error; they stay due for the sweeper."""
+
+
+def for_each_row(ids: Sequence[int], handle: Callable[[int], R], *, failure: str) -> list[R | None]:
+    """Run a batch job's `handle` on each row id; one row's error does not stop the others.
+
+    The job still fails at the end (rq records it, with `failure` and the ids) when any row
+    failed; those rows were left as they were, so the sweeper finds them again.
+    """
+    results: list[R | None] = []
+    failed: list[int] = []
+    for row_id in ids:
+        try:
+            results.append(handle(row_id))
+        except Exception:
+            log.exception("batch_row_failed", failure=failure, row_id=row_id)
+            failed.append(row_id)
+            results.append(None)
+    if failed:
+        raise BatchFailed(f"{failure}: {failed}")
+    return results
 
 
 @dataclass

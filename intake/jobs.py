@@ -2,17 +2,9 @@
 
 from __future__ import annotations
 
-import structlog
-
 from intake import outbound, recordings
 from intake.messaging import STATUS_CALLBACK_PATH
-from jobqueue import job_context
-
-log = structlog.get_logger(__name__)
-
-
-class SendJobFailed(Exception):
-    """Some messages of a batch hit an unexpected error; they stay pending for the sweeper."""
+from jobqueue import for_each_row, job_context
 
 
 def send_messages(message_ids: list[int]) -> list[str | None]:
@@ -24,59 +16,38 @@ def send_messages(message_ids: list[int]) -> list[str | None]:
     context = job_context()
     base_url = context.settings.public_base_url
     status_callback = base_url + STATUS_CALLBACK_PATH if base_url else None
-    statuses: list[str | None] = []
-    failed: list[int] = []
-    for message_id in message_ids:
-        try:
-            with context.transaction() as session:
-                statuses.append(
-                    outbound.send_message(
-                        session,
-                        message_id,
-                        sms=context.sms,
-                        now=context.clock.now(),
-                        status_callback=status_callback,
-                    )
-                )
-        except Exception:
-            log.exception("send_message_failed", message_id=message_id)
-            failed.append(message_id)
-            statuses.append(None)
-    if failed:
-        raise SendJobFailed(f"messages not handled: {failed}")
-    return statuses
+
+    def send(message_id: int) -> str | None:
+        with context.transaction() as session:
+            return outbound.send_message(
+                session,
+                message_id,
+                sms=context.sms,
+                now=context.clock.now(),
+                status_callback=status_callback,
+            )
+
+    return for_each_row(message_ids, send, failure="messages not handled")
 
 
-class RecordingJobFailed(Exception):
-    """Some recordings of a batch hit an unexpected error; the sweeper runs them again."""
-
-
-def fetch_recordings(recording_ids: list[int]) -> list[bool]:
+def fetch_recordings(recording_ids: list[int]) -> list[bool | None]:
     """Fetch voicemails into our storage and delete them at the provider; returns, per id,
     whether both are done. Provider failures wait for the sweeper (next_attempt_at)."""
     context = job_context()
     if context.recordings is None:
         raise RuntimeError("no recording store in this job context")
     store, data_dir = context.recordings, context.settings.data_dir
-    done: list[bool] = []
-    failed: list[int] = []
-    for recording_id in recording_ids:
-        try:
-            with context.transaction() as session:
-                due = recordings.fetch(
-                    session, recording_id, store=store, data_dir=data_dir, now=context.clock.now()
-                )
-            finished = False
-            if due:
-                with context.transaction() as session:
-                    finished = recordings.delete_at_provider(
-                        session, recording_id, store=store, now=context.clock.now()
-                    )
-            done.append(finished)
-        except Exception:
-            log.exception("fetch_recording_failed", recording_id=recording_id)
-            failed.append(recording_id)
-            done.append(False)
-    if failed:
-        raise RecordingJobFailed(f"recordings not handled: {failed}")
-    return done
+
+    def fetch_and_delete(recording_id: int) -> bool:
+        with context.transaction() as session:
+            due = recordings.fetch(
+                session, recording_id, store=store, data_dir=data_dir, now=context.clock.now()
+            )
+        if not due:
+            return False
+        with context.transaction() as session:
+            return recordings.delete_at_provider(
+                session, recording_id, store=store, now=context.clock.now()
+            )
+
+    return for_each_row(recording_ids, fetch_and_delete, failure="recordings not handled")

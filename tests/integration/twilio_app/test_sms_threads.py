@@ -7,17 +7,14 @@ recording fake of the SmsSender port; time moves only with the frozen clock.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
-import pytest_asyncio
-from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select, update
 
 from access.models import AuditEntry, Role
-from bootstrap import Deps, build_deps
+from bootstrap import Deps
 from clock import FrozenClock
 from intake.models import (
     Channel,
@@ -31,8 +28,6 @@ from intake.models import (
 )
 from jobqueue import send_messages
 from notifications.ports import SendFailed
-from server import create_app
-from settings import load_settings
 from tests.support.forms import csrf_token, open_form, valid_answers
 from tests.support.jobs import run_jobs
 from tests.support.messaging import (
@@ -47,39 +42,13 @@ from tests.support.messaging import (
     status_fields,
 )
 from tests.support.staff import create_staff, log_in, logged_in
-from tests.support.twilio_signing import PUBLIC_BASE_URL, sign_form, twilio_environ
+from tests.support.twilio_signing import PUBLIC_BASE_URL, sign_form
 from triage.models import Case, CaseEvent
 from worker import Sweeper
 
 pytestmark = pytest.mark.asyncio
 
 STATUS_CALLBACK = PUBLIC_BASE_URL + STATUS_PATH
-
-
-@pytest.fixture
-def sender() -> RecordingSender:
-    return RecordingSender()
-
-
-@pytest_asyncio.fixture
-async def deps(
-    test_environ: dict[str, str],
-    clock: FrozenClock,
-    clean_database: None,
-    sender: RecordingSender,
-) -> AsyncIterator[Deps]:
-    """The app's dependencies with a configured Twilio account and the recording sender."""
-    settings = load_settings({**test_environ, **twilio_environ()})
-    built = build_deps(settings, clock=clock, sms=sender)
-    yield built
-    await built.aclose()
-
-
-@pytest_asyncio.fixture
-async def client(deps: Deps) -> AsyncIterator[TestClient]:  # type: ignore[type-arg]
-    app = create_app(deps, in_process_worker=False)
-    async with TestClient(TestServer(app)) as test_client:
-        yield test_client
 
 
 # --- helpers -------------------------------------------------------------------------------

@@ -21,16 +21,14 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select, text
 
 from access.models import AuditEntry
-from bootstrap import Deps, build_deps
+from bootstrap import Deps
 from clock import FrozenClock
 from intake.models import Channel, Contact, Message, MessageDirection
 from server import create_app
-from settings import load_settings
 from tests.support.forms import csrf_token, open_form, receipt_code, valid_answers
 from tests.support.jobs import run_jobs
 from tests.support.messaging import RecordingSender
 from tests.support.staff import logged_in
-from tests.support.twilio_signing import twilio_environ
 from triage.models import CaseEvent
 
 pytestmark = pytest.mark.asyncio
@@ -40,32 +38,6 @@ ADDED = "Han har nu også købt en flybillet til på fredag."
 THANKS = "Tak, vi har modtaget dine oplysninger."
 REQUIRED = "Besvar venligst dette spørgsmål."
 TOO_LONG = "Teksten er for lang: højst 4000 tegn."
-
-
-@pytest.fixture
-def sender() -> RecordingSender:
-    return RecordingSender()
-
-
-@pytest_asyncio.fixture
-async def deps(
-    test_environ: dict[str, str],
-    clock: FrozenClock,
-    clean_database: None,
-    sender: RecordingSender,
-) -> AsyncIterator[Deps]:
-    """A configured Twilio account with the recording sender: anything sent would show."""
-    settings = load_settings({**test_environ, **twilio_environ()})
-    built = build_deps(settings, clock=clock, sms=sender)
-    yield built
-    await built.aclose()
-
-
-@pytest_asyncio.fixture
-async def client(deps: Deps) -> AsyncIterator[TestClient]:  # type: ignore[type-arg]
-    app = create_app(deps, in_process_worker=False)
-    async with TestClient(TestServer(app)) as test_client:
-        yield test_client
 
 
 @pytest_asyncio.fixture
