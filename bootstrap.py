@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import fakeredis
+import fakeredis.aioredis
+import redis.asyncio as aredis
 from redis import Redis
 from sqlalchemy import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -45,6 +47,9 @@ class Deps:
     recordings: RecordingStore
     # Set when jobs run inside this process (embedded defaults): wakes the in-process worker.
     work_available: threading.Event | None
+    # Embedded defaults: the in-process Redis stand-in's server, shared by the sync client above
+    # and the chat's async pub/sub (`chat_redis`).
+    fake_server: fakeredis.FakeServer | None = None
     _sync_engine: Engine | None = field(default=None, repr=False)
     _enqueuer: Enqueuer | None = field(default=None, repr=False)
 
@@ -60,6 +65,15 @@ class Deps:
         if self._sync_engine is None:
             self._sync_engine = make_sync_engine(self.settings.resolved_database_url, self.cipher)
         return self._sync_engine
+
+    def chat_redis(self) -> aredis.Redis:
+        """A new asyncio Redis client for chat pub/sub (the caller closes it)."""
+        if self.fake_server is not None:
+            client: aredis.Redis = fakeredis.aioredis.FakeRedis(server=self.fake_server)
+            return client
+        return aredis.Redis.from_url(
+            str(self.settings.redis_url), socket_connect_timeout=3, health_check_interval=30
+        )
 
     def job_context(self) -> JobContext:
         return JobContext(
@@ -135,6 +149,7 @@ def build_deps(
     redis: Redis | None = None,
     sms: SmsSender | None = None,
     recordings: RecordingStore | None = None,
+    fake_server: fakeredis.FakeServer | None = None,
 ) -> Deps:
     if settings.embedded_database:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -148,13 +163,15 @@ def build_deps(
     if redis is None:
         if settings.embedded_queue:
             # The in-process Redis stand-in: the same rq code path, without a Redis server.
-            redis = fakeredis.FakeRedis(server=fakeredis.FakeServer())
+            fake_server = fake_server or fakeredis.FakeServer()
+            redis = fakeredis.FakeRedis(server=fake_server)
         else:
             redis = Redis.from_url(
                 str(settings.redis_url), socket_timeout=5, socket_connect_timeout=3
             )
     if settings.embedded_queue:
         work_available = threading.Event()
+        fake_server = fake_server or fakeredis.FakeServer()
     queue = JobQueue(redis, on_enqueued=work_available.set if work_available else None)
 
     engine = make_async_engine(settings.resolved_database_url, cipher)
@@ -170,4 +187,5 @@ def build_deps(
         sms=sms or _sms_sender(settings),
         recordings=recordings or _recording_store(settings),
         work_available=work_available,
+        fake_server=fake_server if settings.embedded_queue else None,
     )

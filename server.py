@@ -13,6 +13,7 @@ from aiohttp import web
 from sqlalchemy import text
 
 import access.views
+import intake.chat_views
 import intake.message_views
 import intake.recording_views
 import intake.views
@@ -89,6 +90,7 @@ def create_app(deps: Deps, *, in_process_worker: bool | None = None) -> web.Appl
     intake.views.register(app, timeline=note_message)
     intake.message_views.register(app)
     intake.recording_views.register(app)
+    intake.chat_views.register(app)
     integrations.twilio.messaging_webhooks.register(app)
     integrations.twilio.voice_webhooks.register(app)
     triage.views.register(app)

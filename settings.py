@@ -110,6 +110,13 @@ class Settings(BaseSettings):
         description="Treat Danish public holidays, Christmas Eve and New Year's Eve as closed "
         "for phone calls (voicemail only); off: the national line is open every day.",
     )
+    chat_accept_seconds: float = Field(
+        default=120,
+        gt=0,
+        le=3600,
+        description="How long a web chat waits for staff to accept it before the visitor is "
+        "offered the concern form or a call-back instead.",
+    )
     twilio_account_sid: str | None = Field(
         default=None,
         description="Twilio account (AC…); empty means console mode: nothing is sent, "

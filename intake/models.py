@@ -261,3 +261,36 @@ class Recording(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(String(255))
+
+
+class ChatStatus(StrEnum):
+    """A web chat's life: waiting for staff → active → ended; or missed (nobody accepted in time,
+    or the hotline was closed)."""
+
+    WAITING = "waiting"
+    ACTIVE = "active"
+    ENDED = "ended"
+    MISSED = "missed"
+
+
+class Chat(Base):
+    """One web chat: its contact holds the transcript (Message rows, bodies encrypted).
+
+    The visitor is known only by a random chat token kept in their browser tab; only its
+    SHA-256 is stored. Accepting is a conditional UPDATE (status waiting → active), so exactly
+    one staff member wins.
+    """
+
+    __tablename__ = "chats"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"), index=True)
+    hotline_id: Mapped[str] = mapped_column(ForeignKey("hotlines.id"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    accepted_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # visitor, staff, no_staff (nobody accepted in time) or closed (outside opening hours).
+    end_reason: Mapped[str | None] = mapped_column(String(16))

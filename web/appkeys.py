@@ -7,9 +7,12 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 if TYPE_CHECKING:
+    import asyncio
+
     from access.service import Staff
     from bootstrap import Deps
     from db import RowInserter
+    from intake.chat_bus import ChatBus
     from intake.messaging import CaseTimeline
     from web.ratelimit import RateLimiter
 
@@ -20,3 +23,6 @@ rate_limiter_key: web.AppKey[RateLimiter] = web.AppKey("rate_limiter")
 staff_key: web.RequestKey[Staff | None] = web.RequestKey("staff")
 language_key: web.RequestKey[str] = web.RequestKey("language")
 csrf_failed_key: web.RequestKey[bool] = web.RequestKey("csrf_failed")
+chat_bus_key: web.AppKey[ChatBus] = web.AppKey("chat_bus")
+# Per process: the timers that miss a waiting chat nobody accepted, by chat id.
+chat_timers_key: web.AppKey[dict[int, asyncio.Task[None]]] = web.AppKey("chat_timers")

@@ -40,7 +40,7 @@ def token_for(request: web.Request) -> str:
     return _token(request.app[deps_key].secret_key, nonce)
 
 
-def _expected_origin(request: web.Request) -> str:
+def expected_origin(request: web.Request) -> str:
     base = request.app[deps_key].settings.public_base_url
     return base if base else f"{request.scheme}://{request.host}"
 
@@ -69,7 +69,7 @@ async def csrf_middleware(request: web.Request, handler: Handler) -> web.StreamR
 
 async def _valid(request: web.Request) -> bool:
     origin = request.headers.get("Origin")
-    if origin is not None and origin != _expected_origin(request):
+    if origin is not None and origin != expected_origin(request):
         return False
     nonce = request.cookies.get(COOKIE)
     if not nonce:

@@ -20,6 +20,7 @@ from tests.support import services
 E164 = re.compile(r"^\+[1-9][0-9]{7,14}$")
 # Every table the models declare (importing the models registers them on Base.metadata).
 MODEL_TABLES = {
+    "chats",
     "hotlines",
     "contacts",
     "cases",

@@ -1,0 +1,110 @@
+"""Fan-out of web chat events between server processes, over Redis pub/sub.
+
+Each process knows only its own WebSockets. Every event is published (a channel per chat,
+`hotline:chat:<id>`, and one for the staff list, `hotline:chats`) and each process's listener
+forwards it to its local sockets: a visitor on process A and staff on process B talk.
+On embedded defaults the client is fakeredis on the process's own in-memory server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from typing import Any
+
+import redis.asyncio as aredis
+import structlog
+from aiohttp import web
+
+log = structlog.get_logger(__name__)
+
+STAFF_CHANNEL = "hotline:chats"
+CHAT_PREFIX = "hotline:chat:"
+
+
+class ChatBus:
+    def __init__(self, client: aredis.Redis) -> None:
+        self.client = client
+        self.visitors: dict[int, set[web.WebSocketResponse]] = {}
+        # Every staff socket on this process and the chats it has accepted.
+        self.staff: dict[web.WebSocketResponse, set[int]] = {}
+        self._pubsub: Any = None
+        self._task: asyncio.Task[None] | None = None
+
+    # --- local sockets ---------------------------------------------------------------------
+
+    def add_visitor(self, chat_id: int, ws: web.WebSocketResponse) -> None:
+        self.visitors.setdefault(chat_id, set()).add(ws)
+
+    def remove_visitor(self, chat_id: int, ws: web.WebSocketResponse) -> None:
+        sockets = self.visitors.get(chat_id)
+        if sockets is not None:
+            sockets.discard(ws)
+            if not sockets:
+                del self.visitors[chat_id]
+
+    def add_staff(self, ws: web.WebSocketResponse) -> None:
+        self.staff[ws] = set()
+
+    def join_staff(self, ws: web.WebSocketResponse, chat_id: int) -> None:
+        self.staff.setdefault(ws, set()).add(chat_id)
+
+    def remove_staff(self, ws: web.WebSocketResponse) -> None:
+        self.staff.pop(ws, None)
+
+    # --- publishing and forwarding ---------------------------------------------------------
+
+    async def to_chat(self, chat_id: int, event: dict[str, Any]) -> None:
+        await self.client.publish(f"{CHAT_PREFIX}{chat_id}", json.dumps({**event, "chat": chat_id}))
+
+    async def to_staff(self, event: dict[str, Any]) -> None:
+        await self.client.publish(STAFF_CHANNEL, json.dumps(event))
+
+    async def start(self) -> None:
+        """Subscribe (awaited, so events published after start-up are heard), then listen."""
+        self._pubsub = self.client.pubsub()
+        await self._pubsub.subscribe(STAFF_CHANNEL)
+        await self._pubsub.psubscribe(f"{CHAT_PREFIX}*")
+        self._task = asyncio.create_task(self._listen(), name="chat-bus")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._pubsub is not None:
+            with contextlib.suppress(Exception):
+                await self._pubsub.unsubscribe()
+                await self._pubsub.punsubscribe()
+            await self._pubsub.aclose()
+        await self.client.aclose()
+
+    async def _listen(self) -> None:
+        while True:
+            try:
+                async for message in self._pubsub.listen():
+                    if message["type"] not in ("message", "pmessage"):
+                        continue
+                    await self._forward(_text(message["channel"]), _text(message["data"]))
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a lost connection: log, wait a moment, listen again
+                log.exception("chat_bus_listen_failed")
+                await asyncio.sleep(1)
+
+    async def _forward(self, channel: str, data: str) -> None:
+        if channel == STAFF_CHANNEL:
+            targets = list(self.staff)
+        else:
+            chat_id = int(channel.removeprefix(CHAT_PREFIX))
+            targets = list(self.visitors.get(chat_id, ()))
+            targets += [ws for ws, chats in self.staff.items() if chat_id in chats]
+        for ws in targets:
+            if not ws.closed:
+                with contextlib.suppress(ConnectionError, RuntimeError):
+                    await ws.send_str(data)
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
