@@ -107,6 +107,24 @@ def _duty_set(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _duty_record(settings: Settings, args: argparse.Namespace) -> int:
+    from bootstrap import build_deps
+    from intake.duty import UnknownHotline, set_call_recording
+
+    deps = build_deps(settings)
+    try:
+        with deps.job_context().transaction() as session:
+            set_call_recording(session, args.hotline, record=args.switch == "on")
+    except UnknownHotline:
+        print(f"error: no hotline is called {args.hotline!r}", file=sys.stderr)
+        return 2
+    finally:
+        deps.sync_engine.dispose()
+    state = "recorded" if args.switch == "on" else "not recorded (voicemail still is)"
+    print(f"hotline {args.hotline!r}: answered calls are {state}")
+    return 0
+
+
 def _demo(settings: Settings, args: argparse.Namespace) -> int:
     import demo
     from migrations import runner
@@ -217,6 +235,16 @@ def build_parser() -> argparse.ArgumentParser:
     duty_set.add_argument("hotline", help="hotline id: national or copenhagen")
     duty_set.add_argument("numbers", nargs="+", metavar="NUMBER")
     duty_set.set_defaults(handler=_duty_set)
+    duty_record = duty_commands.add_parser(
+        "record",
+        help="record a hotline's answered calls, or stop (off by default)",
+        description="Switch recording of answered calls on or off for a hotline. Off by "
+        "default; voicemail is always recorded. Recordings are fetched into the data folder "
+        "and deleted at Twilio.",
+    )
+    duty_record.add_argument("hotline", help="hotline id: national or copenhagen")
+    duty_record.add_argument("switch", choices=["on", "off"])
+    duty_record.set_defaults(handler=_duty_record)
 
     demo = commands.add_parser(
         "demo",

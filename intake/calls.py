@@ -290,7 +290,8 @@ async def recording_available(
     duration: int | None,
     now: datetime,
 ) -> int | None:
-    """A voicemail exists at the provider: store its row (the fetch job takes it from there).
+    """A recording exists at the provider: a voicemail, or an answered call of a hotline that
+    records calls. Store its row; the fetch job takes it from there.
 
     Returns the recording's row id when it is new, None for a repeated report.
     """
@@ -299,10 +300,11 @@ async def recording_available(
     if exists is not None:
         return None
     if found.call.outcome is not CallOutcome.ANSWERED:
+        # Not a recording of an answered call: the caller left a voicemail.
         found.call.outcome = CallOutcome.VOICEMAIL
-    answers = dict(found.contact.answers)
-    answers["voicemail"] = True
-    found.contact.answers = answers
+        answers = dict(found.contact.answers)
+        answers["voicemail"] = True
+        found.contact.answers = answers
     recording = Recording(
         contact_id=found.contact.id,
         call_id=found.call.id,

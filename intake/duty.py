@@ -1,4 +1,5 @@
-"""The on-duty phones of a hotline, which calls are put through to (issue 5 brings schedules).
+"""How a hotline's calls are handled: the on-duty phones they are put through to (issue 5 brings
+schedules), and whether answered calls are recorded.
 
 Numbers are normalised to E.164 on entry (intake/phone.py); a number that is not a valid phone
 number is refused, by name, and nothing is changed.
@@ -50,3 +51,11 @@ def set_duty_numbers(session: Session, hotline_id: str, raw: Sequence[str]) -> l
     numbers = normalise_all(raw)
     hotline.duty_numbers = numbers
     return numbers
+
+
+def set_call_recording(session: Session, hotline_id: str, *, record: bool) -> None:
+    """Switch recording of answered calls on or off (voicemail is always recorded)."""
+    hotline = session.get(Hotline, hotline_id)
+    if hotline is None:
+        raise UnknownHotline(hotline_id)
+    hotline.record_calls = record

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Table, text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Table, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db import Base, BigId, EncryptedJSON, EncryptedText, UTCDateTime, enum_column
@@ -55,6 +55,8 @@ class Hotline(Base):
     # `hotline duty set`); rung at once, first to accept wins. Shown and logged as labels
     # ("duty-1", "duty-2", …), never as numbers. On-call schedules replace this later.
     duty_numbers: Mapped[list[str]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
+    # Record answered calls too (not only voicemail). Off unless the hotline decides otherwise.
+    record_calls: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Contact(Base):

@@ -10,13 +10,13 @@ import pytest
 import pytest_asyncio
 from aiohttp.test_utils import TestClient, TestServer
 from redis import Redis
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, text, update
 
 from bootstrap import Deps, build_deps
 from clock import FrozenClock
 from crypto import new_data_key
 from db import RowInserter, sync_url
-from intake.models import contacts_table
+from intake.models import Hotline, contacts_table
 from migrations import runner
 from server import create_app
 from settings import Settings, load_settings
@@ -91,6 +91,8 @@ def clean_database(database_url: str) -> Iterator[None]:
         else:
             for table in TABLES:
                 connection.execute(text(f"DELETE FROM {table}"))  # noqa: S608  (fixed names)
+        # The hotlines stay, but what tests may switch on them goes back to the seeded state.
+        connection.execute(update(Hotline).values(duty_numbers=[], record_calls=False))
     engine.dispose()
 
 

@@ -148,16 +148,30 @@ def put_through(
     action: str,
     whisper_url: str,
     caller_id: str | None = None,
+    recording_callback: str | None = None,
 ) -> str:
-    """Ring the on-duty phones at once; each must press 1 (the whisper) to take the call."""
+    """Ring the on-duty phones at once; each must press 1 (the whisper) to take the call.
+
+    With `recording_callback` (a hotline that records calls) the answered call is recorded and
+    its audio reported there, like a voicemail's.
+    """
     response = VoiceResponse()
     _say(response, texts, texts.connecting)
+    recording: dict[str, str] = {}
+    if recording_callback:
+        recording = {
+            "record": "record-from-answer-dual",
+            "recording_status_callback": recording_callback,
+            "recording_status_callback_method": "POST",
+            "recording_status_callback_event": "completed absent",
+        }
     dial = Dial(
         timeout=DIAL_SECONDS,
         action=action,
         method="POST",
         answer_on_bridge=True,
         caller_id=caller_id,
+        **recording,
     )
     for number in numbers[:10]:  # Twilio rings at most 10 numbers at once
         dial.number(number, url=whisper_url, method="POST")

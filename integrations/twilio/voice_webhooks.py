@@ -200,6 +200,7 @@ async def anonymity_chosen(request: web.Request) -> web.StreamResponse:
             whisper_url=_url(deps, WHISPER_PATH),
             # A caller who chose anonymity is not shown to the on-duty phone by number.
             caller_id=found.contact.hotline_address if found.contact.anonymous else None,
+            recording_callback=_url(deps, RECORDING_PATH) if hotline.record_calls else None,
         )
     )
 

@@ -57,3 +57,26 @@ def test_duty_set_refuses_invalid_numbers_by_name_and_changes_nothing(
     assert "12345678" in capsys.readouterr().err
     assert duty_numbers(database_url, "national") == ["+4520123456"]
     assert cli.main(["duty", "set", "nowhere", "+4520123456"]) == 2
+
+
+def record_calls(database_url: str, hotline_id: str) -> bool:
+    engine = create_engine(sync_url(database_url))
+    try:
+        with engine.connect() as connection:
+            return bool(
+                connection.scalar(select(Hotline.record_calls).where(Hotline.id == hotline_id))
+            )
+    finally:
+        engine.dispose()
+
+
+def test_call_recording_is_off_until_switched_on(
+    environ: None, database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert record_calls(database_url, "copenhagen") is False
+    assert cli.main(["duty", "record", "copenhagen", "on"]) == 0
+    assert record_calls(database_url, "copenhagen") is True
+    assert "answered calls are recorded" in capsys.readouterr().out
+    assert cli.main(["duty", "record", "copenhagen", "off"]) == 0
+    assert record_calls(database_url, "copenhagen") is False
+    assert cli.main(["duty", "record", "nowhere", "on"]) == 2

@@ -521,3 +521,42 @@ async def test_a_call_whose_end_was_never_reported_is_swept_eventually(
     assert sweeper.sweep(take_turn=False) == 1
     await run_jobs(deps)
     assert len(await rows(deps, Case)) == 1
+
+
+async def test_answered_calls_are_not_recorded_unless_the_hotline_switches_it_on(
+    client: Any, deps: Deps
+) -> None:
+    twiml = await menu(client, new_sid("CA"), role="1")
+    assert "<Dial" in twiml
+    assert "record=" not in twiml
+    assert "recordingStatusCallback" not in twiml
+
+
+async def test_a_hotline_that_records_calls_keeps_the_answered_call_not_as_a_voicemail(
+    client: Any, deps: Deps, stub: ThreadedTwilioStub
+) -> None:
+    async with deps.sessions() as session, session.begin():
+        (await session.get_one(Hotline, "national")).record_calls = True
+    sid, leg = new_sid("CA"), new_sid("CA")
+    twiml = await menu(client, sid, role="1")
+    assert 'record="record-from-answer-dual"' in twiml
+    assert f'recordingStatusCallback="{PUBLIC_BASE_URL}/twilio/voice/recording"' in twiml
+
+    await post(client, "/twilio/voice/whisper", whisper_fields(sid, leg))
+    await post(client, "/twilio/voice/whisper/accept", whisper_fields(sid, leg, Digits="1"))
+    await post(
+        client,
+        "/twilio/voice/dial-result",
+        call_fields(sid, DialCallStatus="completed", DialCallSid=leg, DialCallDuration="60"),
+    )
+    recording_sid = await voicemail_left(client, stub, sid)
+    await ended(client, sid)
+    await run_jobs(deps)
+
+    (call,) = await rows(deps, Call)
+    assert call.outcome is CallOutcome.ANSWERED
+    (contact,) = await rows(deps, Contact)
+    assert "voicemail" not in contact.answers
+    (recording,) = await rows(deps, Recording)
+    assert recording.fetched_at is not None
+    assert stub.stub.deleted_recordings == [recording_sid]
