@@ -2,16 +2,24 @@
 
 Everything is invented. The contacts describe observed behaviour only (withdrawal, violent
 propaganda, threats, weapons, travel plans), never religion, ethnicity or opinions, as the real
-form does. Loading happens in one transaction and is skipped when the `demo` login exists, so
-running it twice changes nothing.
+form does. Phone contacts come with their calls (answered, missed, voicemail with a stored audio
+file, outside hours) and web chats with their transcripts. No on-duty phones are set: any valid
+number may be somebody's, and a demo database must never ring a stranger (set them with
+`hotline duty set`). Loading happens in one transaction and is skipped when the `demo` login
+exists, so running it twice changes nothing.
 """
 
 from __future__ import annotations
 
+import io
+import math
+import os
 import secrets
+import wave
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any, Literal
 
 from sqlalchemy import select
@@ -21,17 +29,25 @@ from access.models import Role, StaffUser
 from access.service import AccountExists, create_user
 from bootstrap import Deps, build_deps
 from clock import Clock
-from intake import receipts
+from intake import opening_hours, phone, receipts
+from intake.chat import CHAT_DELIVERED, token_hash
 from intake.concern_form import FORM_VERSION
 from intake.models import (
+    Call,
+    CallerRole,
+    CallOutcome,
     Channel,
+    Chat,
+    ChatStatus,
     Contact,
     Hotline,
     Message,
     MessageDirection,
     PhoneStatus,
+    Recording,
     ReporterRole,
 )
+from intake.recordings import FOLDER as RECORDINGS_FOLDER
 from settings import Settings
 from triage.intake_flow import take_in_contact
 from triage.models import (
@@ -64,6 +80,18 @@ CLOSED_AFTER_TRIAGE_AT_LEAST = timedelta(minutes=10)
 # Staff actions never land in the future or in the last moments before "now".
 LATEST_ACTION_BEFORE_NOW = timedelta(minutes=2)
 
+# A call: the menu (language, role, anonymity) until the on-duty phones ring, and until one of
+# them accepts. The voicemail audio: a quiet tone, stored as fetched recordings are.
+MENU = timedelta(seconds=25)
+RINGING = timedelta(seconds=12)
+VOICEMAIL_SECONDS = 2
+VOICEMAIL_CONTENT_TYPE = "audio/x-wav"
+# Calls and answered chats are moved (at most this far from their nominal time, in these steps)
+# to when the hotline was open, or closed for the outside-hours call, so the rows agree.
+PLACE_STEP = timedelta(minutes=15)
+OLDEST_CONTACT = timedelta(hours=118)
+NEWEST_PLACED = timedelta(hours=1)
+
 
 @dataclass(frozen=True)
 class DemoMessage:
@@ -88,6 +116,37 @@ def _out(
     return DemoMessage(minutes, body, outbound=True, status=status, error=error)
 
 
+def _staff(minutes: float, body: str) -> DemoMessage:
+    """A staff line in a web chat: no provider, it reaches the visitor at once."""
+    return DemoMessage(minutes, body, outbound=True, status=CHAT_DELIVERED)
+
+
+@dataclass(frozen=True)
+class DemoCall:
+    """The call behind a phone contact, as the voice webhooks leave it when it has ended.
+
+    `seconds`: answered, the talk time with the on-duty phone; otherwise the whole call.
+    """
+
+    outcome: CallOutcome
+    seconds: int
+    answered_by: str | None = None
+
+
+def _answered(label: str, seconds: int) -> DemoCall:
+    return DemoCall(CallOutcome.ANSWERED, seconds, answered_by=label)
+
+
+@dataclass(frozen=True)
+class DemoChat:
+    """A web chat: who ended it ("visitor", "staff"), or None for a chat nobody accepted in
+    time (missed; the visitor then left a call-back number, the contact's `phone`)."""
+
+    ended_by: Literal["visitor", "staff"] | None
+    # The transcript; staff lines are by the contact's assignee, else `demo`.
+    lines: tuple[DemoMessage, ...]
+
+
 @dataclass(frozen=True)
 class DemoContact:
     hotline: str
@@ -110,6 +169,9 @@ class DemoContact:
     closed_after_hours: float = 4.0
     # SMS and WhatsApp: the messages of the thread, the first one being what opened it.
     thread: tuple[DemoMessage, ...] = ()
+    # Phone contacts: their call. Web chats: their chat and transcript.
+    call: DemoCall | None = None
+    chat: DemoChat | None = None
 
     @property
     def is_acute(self) -> bool:
@@ -161,6 +223,14 @@ def _told(
     }
 
 
+# What a caller chose in the phone menu; an unknown role chose nothing.
+CALLER_ROLES: dict[ReporterRole, CallerRole] = {
+    ReporterRole.PROFESSIONAL: CallerRole.PROFESSIONAL,
+    ReporterRole.RELATIVE: CallerRole.CITIZEN,
+    ReporterRole.FRIEND: CallerRole.CITIZEN,
+    ReporterRole.OTHER: CallerRole.CITIZEN,
+}
+
 PRO, REL, FRIEND, OTHER, UNKNOWN = (
     ReporterRole.PROFESSIONAL,
     ReporterRole.RELATIVE,
@@ -190,6 +260,7 @@ DEMO_CONTACTS: tuple[DemoContact, ...] = (
         "in_triage",
         name="Susanne Madsen",
         phone="20 12 34 56",
+        call=_answered("duty-1", 14 * 60),
         assignee="demo",
     ),
     DemoContact(
@@ -234,6 +305,7 @@ DEMO_CONTACTS: tuple[DemoContact, ...] = (
         name="Mikkel Holm",
         organisation="Fritidsklub på Nørrebro",
         phone="40 11 22 33",
+        call=_answered("duty-2", 9 * 60 + 20),
         assignee="kirsten",
     ),
     DemoContact(
@@ -255,6 +327,7 @@ DEMO_CONTACTS: tuple[DemoContact, ...] = (
         name="Lotte Vestergaard",
         organisation="Skole i Valby",
         phone="26 45 78 12",
+        call=_answered("duty-1", 11 * 60),
         assignee="kirsten",
         closed_after_hours=0.5,
     ),
@@ -404,6 +477,7 @@ DEMO_CONTACTS: tuple[DemoContact, ...] = (
         name="Bo Kristensen",
         organisation="Kriminalforsorgen",
         phone="+4560718293",
+        call=DemoCall(CallOutcome.VOICEMAIL, 48),
     ),
     DemoContact(
         CPH,
@@ -445,6 +519,34 @@ DEMO_CONTACTS: tuple[DemoContact, ...] = (
         name="Sarah Whitfield",
         organisation="International school in Copenhagen",
         email="s.whitfield@example.com",
+        chat=DemoChat(
+            "staff",
+            (
+                _in(
+                    0,
+                    "Hello, I am a school counsellor at an international school in Copenhagen. "
+                    "Can I talk to someone about a student?",
+                ),
+                _staff(1.5, "Hello, you are chatting with VINK. Of course, what worries you?"),
+                _in(
+                    3,
+                    "A 15-year-old student keeps joking about a school shooting, and yesterday we "
+                    "found his drawings of the school's floor plan with the exits marked. His "
+                    "classmates are scared.",
+                ),
+                _staff(
+                    6,
+                    "Thank you for telling us. Have the parents been informed? Do you know if he "
+                    "has access to weapons?",
+                ),
+                _in(8, "We told the parents this morning. We do not know about weapons."),
+                _staff(
+                    10,
+                    "We will look at this today and contact you. Please write your e-mail address.",
+                ),
+                _in(11, "s.whitfield@example.com. Thank you."),
+            ),
+        ),
     ),
     DemoContact(
         CPH,
@@ -519,6 +621,28 @@ DEMO_CONTACTS: tuple[DemoContact, ...] = (
         "not_justified",
         name="Lene Christiansen",
         email="lene.c@example.net",
+        chat=DemoChat(
+            "visitor",
+            (
+                _in(
+                    0,
+                    "Hej. Jeg er bekymret for min søn på 18. Han har skiftet tøjstil og har fået "
+                    "helt nye venner.",
+                ),
+                _staff(
+                    2,
+                    "Hej, du skriver med VINK. Godt, at du tager kontakt. Har du set ham gøre "
+                    "eller sige noget voldeligt eller truende?",
+                ),
+                _in(4, "Nej, ikke noget voldeligt. Han er sød derhjemme, han er bare meget væk."),
+                _staff(
+                    7,
+                    "Det lyder ikke som tegn på radikalisering. Hold dialogen åben, og spørg "
+                    "nysgerrigt ind til hans nye venner. Du er altid velkommen til at skrive igen.",
+                ),
+                _in(9, "Tak, det var rart at høre."),
+            ),
+        ),
         assignee="demo",
         closed_after_hours=1.0,
     ),
@@ -710,6 +834,7 @@ DEMO_CONTACTS: tuple[DemoContact, ...] = (
         "in_triage",
         name="Anne Mikkelsen",
         phone="61234567",
+        call=DemoCall(CallOutcome.MISSED, 70),
         assignee="demo",
     ),
     DemoContact(
@@ -731,6 +856,7 @@ DEMO_CONTACTS: tuple[DemoContact, ...] = (
         name="Jesper Lund",
         organisation="Psykiatrien, Region Nordjylland",
         phone="51 88 20 14",
+        call=_answered("duty-1", 17 * 60 + 5),
         assignee="demo",
         closed_after_hours=0.7,
     ),
@@ -778,6 +904,7 @@ DEMO_CONTACTS: tuple[DemoContact, ...] = (
         "not_justified",
         name="Inger Poulsen",
         phone="53 19 46 70",
+        call=_answered("duty-2", 12 * 60),
         assignee="demo",
         closed_after_hours=2.0,
     ),
@@ -822,6 +949,57 @@ DEMO_CONTACTS: tuple[DemoContact, ...] = (
         "new",
         language="en",
         anonymous=True,
+        chat=DemoChat(
+            "visitor",
+            (
+                _in(
+                    0,
+                    "hi. my boyfriend watches execution videos every night. he said he wants to do "
+                    "the same to people at his work",
+                ),
+                _staff(
+                    1,
+                    "Hello, you are chatting with the national hotline. Thank you for writing. Are "
+                    "you safe right now? If you are in immediate danger, call 112.",
+                ),
+                _in(3, "not right now. but I am scared of him"),
+                _staff(
+                    5,
+                    "We understand. Can you tell us roughly where you live, so we can involve the "
+                    "right people?",
+                ),
+            ),
+        ),
+    ),
+    DemoContact(
+        NAT,
+        Channel.WEB_CHAT,
+        26.0,
+        UNKNOWN,
+        _told(
+            "Chat, som ingen nåede at tage: en søster skriver, at hendes lillebror på 16 har "
+            "skaffet sig en kniv og siger, at han skal 'forsvare' sine nye, ældre venner. Hun "
+            "efterlod et nummer til at blive ringet op.",
+            relation="Søster",
+            age="under_18",
+            municipality="unknown",
+            safety=_safety(violence="unknown", weapons="yes"),
+        ),
+        "new",
+        # Given in the chat's call-back form, which makes the visitor reachable (not anonymous).
+        phone="+45 22 41 63 85",
+        chat=DemoChat(
+            None,
+            (
+                _in(
+                    0,
+                    "Hej. Min lillebror på 16 har skaffet sig en kniv og siger, at han skal "
+                    "'forsvare' sine nye venner. De er meget ældre end ham. Kan jeg tale med "
+                    "nogen?",
+                ),
+                _in(1, "Er der nogen?"),
+            ),
+        ),
     ),
     DemoContact(
         NAT,
@@ -883,6 +1061,7 @@ DEMO_CONTACTS: tuple[DemoContact, ...] = (
         anonymous=True,
         withheld=True,
         assignee="demo",
+        call=_answered("duty-1", 95),
     ),
     DemoContact(
         NAT,
@@ -903,6 +1082,7 @@ DEMO_CONTACTS: tuple[DemoContact, ...] = (
         name="Hanne Bech",
         organisation="Børne- og familieafdelingen",
         phone="+4527183946",
+        call=DemoCall(CallOutcome.VOICEMAIL, 52),
         assignee="kirsten",
         closed_after_hours=1.5,
     ),
@@ -998,6 +1178,7 @@ DEMO_CONTACTS: tuple[DemoContact, ...] = (
         language="en",
         name="Graham Wilson",
         phone="+44 20 7946 0958",
+        call=DemoCall(CallOutcome.OUTSIDE_HOURS, 40),
     ),
 )
 
@@ -1011,6 +1192,9 @@ class _Loaded:
     overdue: int = 0
     messages: int = 0
     replies: Counter[str] = field(default_factory=Counter)
+    calls: Counter[str] = field(default_factory=Counter)
+    chats: Counter[str] = field(default_factory=Counter)
+    chat_messages: int = 0
 
 
 def load(settings: Settings, *, clock: Clock | None = None) -> str:
@@ -1062,23 +1246,40 @@ def _create_staff(session: Session, now: datetime) -> dict[str, int]:
 
 def _load_contacts(session: Session, deps: Deps, staff: dict[str, int], now: datetime) -> _Loaded:
     loaded = _Loaded(Counter(), {}, Counter())
-    numbers = {h.id: h.phone_numbers[0] for h in session.scalars(select(Hotline)).all()}
+    hotlines = {h.id: h for h in session.scalars(select(Hotline)).all()}
+    closed = opening_hours.closed_dates_for(
+        now - OLDEST_CONTACT, closed_on_holidays=deps.settings.closed_on_holidays
+    ) | opening_hours.closed_dates_for(now, closed_on_holidays=deps.settings.closed_on_holidays)
     for item in DEMO_CONTACTS:
-        received_at = now - timedelta(hours=item.hours_ago)
-        contact = _contact(item, received_at, deps, numbers[item.hotline])
+        hotline = hotlines[item.hotline]
+        received_at = _place(item, now - timedelta(hours=item.hours_ago), hotline, now, closed)
+        contact = _contact(item, received_at, deps, hotline.phone_numbers[0])
         session.add(contact)
         session.flush()
         loaded.per_hotline[item.hotline] += 1
         loaded.per_channel.setdefault(item.hotline, Counter())[item.channel.value] += 1
         loaded.states[item.state] += 1
         loaded.acute += item.is_acute
+        _call(
+            session,
+            contact,
+            item=item,
+            hotline=hotline,
+            closed=closed,
+            data_dir=deps.settings.data_dir,
+            loaded=loaded,
+        )
+        # A call's contact is taken in during the call (after the menu); a chat's when it ends.
+        chat_ended_at = _chat(
+            session, contact, item=item, staff=staff, settings=deps.settings, loaded=loaded
+        )
         if item.state == "waiting":
             _thread(session, contact, item, staff=staff, case=None, now=now, loaded=loaded)
             continue
         case_id = take_in_contact(
             session,
             contact.id,
-            now=received_at + TAKEN_IN_AFTER,
+            now=(chat_ended_at or received_at) + TAKEN_IN_AFTER,
             triage_hours=deps.settings.triage_deadline_hours,
             cipher=deps.cipher,
         )
@@ -1147,9 +1348,189 @@ def _thread(
     return events
 
 
+def _open(hotline: Hotline, moment: datetime, closed: frozenset[date]) -> bool:
+    return opening_hours.is_open(
+        hotline.opening_hours, hotline.timezone, moment, closed_dates=closed
+    )
+
+
+def _place(
+    item: DemoContact, nominal: datetime, hotline: Hotline, now: datetime, closed: frozenset[date]
+) -> datetime:
+    """When a call or chat arrived: the moment nearest `nominal` when the hotline was open (for
+    the outside-hours call: closed), so that the rows tell one story whenever the demo is run."""
+    if item.call is not None:
+        want_open = item.call.outcome is not CallOutcome.OUTSIDE_HOURS
+    elif item.chat is not None:
+        want_open = True
+    else:
+        return nominal
+    earliest, latest = now - OLDEST_CONTACT, now - NEWEST_PLACED
+    for step in range((latest - earliest) // PLACE_STEP + 1):
+        for moment in (nominal - step * PLACE_STEP, nominal + step * PLACE_STEP):
+            if earliest <= moment <= latest and _open(hotline, moment, closed) == want_open:
+                return moment
+    return nominal
+
+
+def _sid(prefix: str) -> str:
+    """A provider id as Twilio makes them: CA… (call), RE… (recording)."""
+    return prefix + secrets.token_hex(16)
+
+
+def _call(
+    session: Session,
+    contact: Contact,
+    *,
+    item: DemoContact,
+    hotline: Hotline,
+    closed: frozenset[date],
+    data_dir: Path,
+    loaded: _Loaded,
+) -> None:
+    """The ended call behind a phone contact, as intake/calls.py leaves it; a voicemail's audio
+    as the fetch job stores it (and has deleted at the provider)."""
+    demo_call = item.call
+    if demo_call is None:
+        return
+    started_at = contact.received_at
+    length = timedelta(seconds=demo_call.seconds)
+    ended_at = started_at + length
+    call = Call(
+        contact_id=contact.id,
+        provider_id=_sid("CA"),
+        status="completed",
+        started_at=started_at,
+        outside_hours=not _open(hotline, started_at, closed),
+        language=item.language,
+        # A withheld number leaves nothing to forget: the menu does not ask.
+        chose_anonymous=None if item.withheld else item.anonymous,
+        chosen_role=CALLER_ROLES.get(item.role),
+        outcome=demo_call.outcome,
+        ended_at=ended_at,
+        duration_seconds=demo_call.seconds,
+    )
+    if demo_call.outcome is CallOutcome.ANSWERED:
+        call.answered_at = started_at + MENU + RINGING
+        call.answered_by = demo_call.answered_by
+        call.accepted_leg_id = _sid("CA")
+        call.ended_at = ended_at = call.answered_at + length
+    session.add(call)
+    session.flush()
+    loaded.calls[demo_call.outcome.value] += 1
+    answers = dict(contact.answers)
+    if demo_call.outcome in (CallOutcome.MISSED, CallOutcome.OUTSIDE_HOURS):
+        # As calls.record_status: whether there is a number to call back.
+        number = phone.normalise(None if item.withheld else item.phone)
+        answers["call_back"] = number.kind is phone.PhoneKind.VALID
+    if demo_call.outcome is CallOutcome.VOICEMAIL:
+        answers["voicemail"] = True
+        recording = Recording(
+            contact_id=contact.id,
+            call_id=call.id,
+            provider_id=_sid("RE"),
+            duration_seconds=VOICEMAIL_SECONDS,
+            received_at=ended_at,
+            content_type=VOICEMAIL_CONTENT_TYPE,
+            fetched_at=ended_at + timedelta(seconds=20),
+            deleted_at_provider=ended_at + timedelta(seconds=25),
+            attempts=0,
+        )
+        recording.file_path = f"{RECORDINGS_FOLDER}/{recording.provider_id}.wav"
+        _write_private(data_dir / recording.file_path, _tone(VOICEMAIL_SECONDS))
+        session.add(recording)
+    contact.answers = answers
+
+
+def _tone(seconds: int, rate: int = 8000, pitch: float = 440.0) -> bytes:
+    """A quiet tone with soft edges, as a 16-bit mono WAV file."""
+    total = seconds * rate
+    fade = rate // 20
+    frames = bytearray()
+    for i in range(total):
+        envelope = min(1.0, i / fade, (total - 1 - i) / fade)
+        sample = round(0.05 * 32767 * envelope * math.sin(2 * math.pi * pitch * i / rate))
+        frames += sample.to_bytes(2, "little", signed=True)
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as audio:
+        audio.setnchannels(1)
+        audio.setsampwidth(2)
+        audio.setframerate(rate)
+        audio.writeframes(bytes(frames))
+    return buffer.getvalue()
+
+
+def _write_private(path: Path, content: bytes) -> None:
+    """Mode 0600 in a 0700 folder, as intake/recordings.py stores fetched audio."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(content)
+    os.chmod(path, 0o600)
+
+
+def _chat(
+    session: Session,
+    contact: Contact,
+    *,
+    item: DemoContact,
+    staff: dict[str, int],
+    settings: Settings,
+    loaded: _Loaded,
+) -> datetime | None:
+    """A web chat and its transcript, as intake/chat.py stores them; returns when it ended."""
+    demo_chat = item.chat
+    if demo_chat is None:
+        return None
+    started_at = contact.received_at
+    staff_id = staff[item.assignee or DEMO_USERNAME]
+    last = started_at + timedelta(minutes=max(line.minutes for line in demo_chat.lines))
+    chat = Chat(
+        contact_id=contact.id,
+        hotline_id=contact.hotline_id,
+        token_hash=token_hash(secrets.token_urlsafe(32)),
+        started_at=started_at,
+    )
+    if demo_chat.ended_by is None:
+        # Nobody accepted in time; the visitor was offered to leave a number instead.
+        chat.status = ChatStatus.MISSED.value
+        chat.ended_at = started_at + timedelta(seconds=settings.chat_accept_seconds)
+        chat.end_reason = "no_staff"
+    else:
+        first_reply = min(line.minutes for line in demo_chat.lines if line.outbound)
+        chat.status = ChatStatus.ENDED.value
+        chat.accepted_at = started_at + timedelta(minutes=first_reply, seconds=-20)
+        chat.accepted_by = staff_id
+        chat.ended_at = last + timedelta(minutes=1)
+        chat.end_reason = demo_chat.ended_by
+    session.add(chat)
+    for line in demo_chat.lines:
+        at = started_at + timedelta(minutes=line.minutes)
+        session.add(
+            Message(
+                contact_id=contact.id,
+                direction=MessageDirection.OUTBOUND if line.outbound else MessageDirection.INBOUND,
+                body=line.body,
+                created_at=at,
+                status=line.status,
+                status_at=at,
+                staff_id=staff_id if line.outbound else None,
+                attempts=0,
+            )
+        )
+    session.flush()
+    loaded.chats[chat.status] += 1
+    loaded.chat_messages += len(demo_chat.lines)
+    return max(chat.ended_at, last)
+
+
 def _contact(item: DemoContact, received_at: datetime, deps: Deps, hotline_number: str) -> Contact:
     if item.anonymous and (item.name or item.organisation or item.phone or item.email):
         raise ValueError(f"anonymous demo contact with reporter details: {item}")
+    if (item.channel is Channel.PHONE) != (item.call is not None):
+        raise ValueError(f"a demo call needs the phone channel and the other way round: {item}")
+    if (item.channel is Channel.WEB_CHAT) != (item.chat is not None):
+        raise ValueError(f"a demo chat needs the web_chat channel and the other way round: {item}")
     if item.withheld:
         status = PhoneStatus.WITHHELD
     else:
@@ -1295,6 +1676,21 @@ def _report(loaded: _Loaded, settings: Settings) -> str:
     lines.append(
         f"SMS/WhatsApp threads: {loaded.messages} messages, {replies} of them staff replies "
         f"({loaded.replies['failed']} failed, shown with the reason)."
+    )
+    calls = loaded.calls
+    by_outcome = ", ".join(f"{calls[o.value]} {o.value.replace('_', ' ')}" for o in CallOutcome)
+    lines.append(
+        f"Calls: {calls.total()} ({by_outcome}); voicemail audio in "
+        f"{settings.data_dir / RECORDINGS_FOLDER}."
+    )
+    lines.append(
+        f"Web chats: {loaded.chats.total()} ({loaded.chats[ChatStatus.ENDED.value]} ended, "
+        f"{loaded.chats[ChatStatus.MISSED.value]} missed with a number to call back), "
+        f"{loaded.chat_messages} messages."
+    )
+    lines.append(
+        "No on-duty phones are set by the demo; set real ones with "
+        "`hotline duty set national …` before trying calls on a Twilio account."
     )
     lines += [
         f"Cases: {loaded.states['new']} new, {loaded.states['in_triage']} in triage, "

@@ -404,6 +404,28 @@ def test_axe_finds_no_violations(browser: Browser, site: Site) -> None:
         context.close()
 
 
+def test_a_case_opens_from_the_queue_without_axe_violations(browser: Browser, site: Site) -> None:
+    context = _context(browser, site, bypass_csp=True)
+    try:
+        page = context.new_page()
+        send_report(page)
+        log_in(page)
+        wait_for_queue_rows(page, site)
+        link = page.locator("table.queue tbody tr th a").first
+        reference = link.inner_text().strip()
+        link.click()
+        page.wait_for_url("**/cases/*")
+        expect(page.get_by_role("heading", level=1)).to_have_text(f"Sag {reference}")
+        expect(page.get_by_role("heading", name="Tidslinje")).to_be_visible()
+        found = {"case page": _axe_violations(page)}
+        page.get_by_role("button", name="Send svar").first.click()
+        expect(page.locator(".error-summary")).to_be_visible()
+        found["case page with a reply error"] = _axe_violations(page)
+        assert not any(found.values()), "axe-core found violations:\n" + _describe(found)
+    finally:
+        context.close()
+
+
 def test_the_form_fits_a_phone_screen(browser: Browser, site: Site) -> None:
     context = _context(
         browser,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import stat
+import wave
 from collections import Counter
 from datetime import timedelta
 from typing import Any
@@ -16,7 +18,20 @@ from bootstrap import Deps
 from clock import FrozenClock
 from denmark.municipalities import by_code
 from intake.concern_form import AGE_BANDS, SAFETY_ANSWERS, SAFETY_QUESTIONS, validate
-from intake.models import Channel, Contact, Message, MessageDirection, PhoneStatus, ReporterRole
+from intake.models import (
+    Call,
+    CallOutcome,
+    Channel,
+    Chat,
+    ChatStatus,
+    Contact,
+    Hotline,
+    Message,
+    MessageDirection,
+    PhoneStatus,
+    Recording,
+    ReporterRole,
+)
 from settings import Settings, load_settings
 from tests.support.jobs import run_jobs_now
 from triage.models import ActorKind, Case, CaseEvent, CaseStatus, Deadline, DeadlineKind
@@ -37,6 +52,8 @@ FORM_KEYS = {
     "safety",
 }
 SUMMARY_KEYS = {"form_version", "summary", "relation", "person_age", "municipality", "safety"}
+# What the call's end adds, as intake/calls.py sets it.
+CALL_KEYS = {"call_back", "voicemail"}
 LOGIN_LINE = "Log in at http://127.0.0.1:8080/login as demo / demo-hotline-2026"
 
 
@@ -58,7 +75,18 @@ async def _events(deps: Deps) -> list[CaseEvent]:
 async def _row_counts(deps: Deps) -> dict[str, int]:
     counts: dict[str, int] = {}
     async with deps.sessions() as session:
-        for model in (Contact, Case, CaseEvent, Deadline, StaffUser, AuditEntry):
+        for model in (
+            Contact,
+            Case,
+            CaseEvent,
+            Deadline,
+            StaffUser,
+            AuditEntry,
+            Message,
+            Call,
+            Recording,
+            Chat,
+        ):
             total = await session.scalar(select(func.count()).select_from(model))
             counts[model.__tablename__] = total or 0
     return counts
@@ -171,6 +199,9 @@ async def test_answers_keep_to_the_form_and_carry_no_beliefs(
         if contact.channel is Channel.WEB_FORM:
             assert set(answers) == FORM_KEYS
             assert answers["observed"]
+        elif contact.channel is Channel.PHONE:
+            assert SUMMARY_KEYS <= set(answers) <= SUMMARY_KEYS | CALL_KEYS
+            assert answers["summary"]
         else:
             assert set(answers) == SUMMARY_KEYS
             assert answers["summary"]
@@ -207,6 +238,7 @@ async def test_loading_twice_adds_nothing(
     demo.load(settings, clock=clock)
     before = await _row_counts(deps)
     assert before["staff_users"] == 3
+    recordings = sorted((settings.data_dir / "recordings").iterdir())
 
     clock.advance(timedelta(hours=1))
     elsewhere = load_settings(
@@ -217,6 +249,7 @@ async def test_loading_twice_adds_nothing(
     assert "already loaded" in message
     assert "Log in at https://hotline.example.dk/login as demo / demo-hotline-2026" in message
     assert await _row_counts(deps) == before
+    assert sorted((settings.data_dir / "recordings").iterdir()) == recordings
 
 
 async def test_the_worker_takes_in_the_waiting_contacts(
@@ -279,6 +312,8 @@ async def test_sms_and_whatsapp_contacts_have_threads_with_replies(
 
     threaded = {Channel.SMS, Channel.WHATSAPP}
     for contact in contacts.values():
+        if contact.channel is Channel.WEB_CHAT:
+            continue  # its transcript: test_web_chats_have_transcripts
         if contact.channel not in threaded:
             assert contact.id not in by_contact
             assert contact.hotline_address is None
@@ -289,7 +324,11 @@ async def test_sms_and_whatsapp_contacts_have_threads_with_replies(
         prefix = "whatsapp:" if contact.channel is Channel.WHATSAPP else ""
         assert contact.hotline_address == prefix + number
 
-    replies = [m for m in messages if m.direction is MessageDirection.OUTBOUND]
+    replies = [
+        m
+        for m in messages
+        if m.direction is MessageDirection.OUTBOUND and contacts[m.contact_id].channel in threaded
+    ]
     assert {m.status for m in replies} >= {"delivered", "failed"}
     assert all(m.staff_id is not None for m in replies)
     failed = [m for m in replies if m.status == "failed"]
@@ -300,3 +339,99 @@ async def test_sms_and_whatsapp_contacts_have_threads_with_replies(
     events = [e for e in await _events(deps) if e.kind == "message_received"]
     assert events
     assert all(set(e.detail) == {"channel", "message_id"} for e in events)
+
+
+async def test_phone_contacts_have_calls_and_voicemails_have_audio(
+    settings: Settings, clock: FrozenClock, deps: Deps
+) -> None:
+    message = demo.load(settings, clock=clock)
+    contacts = {c.id: c for c in await _contacts(deps)}
+    async with deps.sessions() as session:
+        calls = list((await session.scalars(select(Call).order_by(Call.id))).all())
+        recordings = list((await session.scalars(select(Recording))).all())
+        national = await session.get_one(Hotline, "national")
+
+    phone = {c.id for c in contacts.values() if c.channel is Channel.PHONE}
+    assert sorted(call.contact_id for call in calls) == sorted(phone)
+    assert {call.outcome for call in calls} == set(CallOutcome)
+    assert "Calls: " in message
+    for call in calls:
+        contact = contacts[call.contact_id]
+        assert call.provider_id.startswith("CA")
+        assert len(call.provider_id) == 34
+        assert call.status == "completed"
+        assert call.started_at == contact.received_at
+        assert call.ended_at is not None
+        assert call.started_at < call.ended_at <= clock.now()
+        assert call.language == contact.language
+        assert call.outside_hours == (call.outcome is CallOutcome.OUTSIDE_HOURS)
+        if call.outcome is CallOutcome.ANSWERED:
+            assert call.answered_by in ("duty-1", "duty-2")
+            assert call.answered_at is not None
+            assert call.duration_seconds
+            assert call.accepted_leg_id
+        else:
+            assert call.answered_by is None
+        if call.outcome in (CallOutcome.MISSED, CallOutcome.OUTSIDE_HOURS):
+            assert contact.answers["call_back"] is (contact.reporter_phone_e164 is not None)
+        else:
+            assert "call_back" not in contact.answers
+
+    voicemails = {c.id for c in calls if c.outcome is CallOutcome.VOICEMAIL}
+    assert voicemails
+    assert {r.call_id for r in recordings} == voicemails
+    for recording in recordings:
+        assert recording.provider_id.startswith("RE")
+        assert recording.file_path == f"recordings/{recording.provider_id}.wav"
+        assert recording.fetched_at is not None
+        assert recording.deleted_at_provider is not None
+        assert recording.next_attempt_at is None
+        path = settings.data_dir / recording.file_path
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        with wave.open(str(path), "rb") as audio:
+            assert audio.getnframes() > 0
+            assert audio.getnframes() / audio.getframerate() == recording.duration_seconds
+
+    # A demo database must never ring a stranger: no on-duty phones are invented.
+    assert national.duty_numbers == []
+
+
+async def test_web_chats_have_transcripts(
+    settings: Settings, clock: FrozenClock, deps: Deps
+) -> None:
+    message = demo.load(settings, clock=clock)
+    contacts = {c.id: c for c in await _contacts(deps)}
+    async with deps.sessions() as session:
+        chats = list((await session.scalars(select(Chat).order_by(Chat.id))).all())
+        messages = list((await session.scalars(select(Message).order_by(Message.id))).all())
+
+    web_chats = {c.id for c in contacts.values() if c.channel is Channel.WEB_CHAT}
+    assert sorted(chat.contact_id for chat in chats) == sorted(web_chats)
+    assert {chat.status for chat in chats} == {ChatStatus.ENDED, ChatStatus.MISSED}
+    assert "Web chats: " in message
+    for chat in chats:
+        contact = contacts[chat.contact_id]
+        lines = [m for m in messages if m.contact_id == chat.contact_id]
+        assert lines
+        assert lines[0].direction is MessageDirection.INBOUND
+        assert all(m.provider_id is None for m in lines)
+        assert chat.started_at == contact.received_at
+        assert chat.ended_at is not None
+        assert chat.ended_at <= clock.now()
+        assert contact.processed_at is not None
+        assert contact.processed_at > chat.ended_at
+        staff_lines = [m for m in lines if m.direction is MessageDirection.OUTBOUND]
+        if chat.status == ChatStatus.MISSED:
+            assert chat.end_reason == "no_staff"
+            assert chat.accepted_by is None
+            assert staff_lines == []
+            # The visitor left a number to call back on.
+            assert contact.reporter_phone_status is PhoneStatus.VALID
+            assert not contact.anonymous
+        else:
+            assert chat.end_reason in ("visitor", "staff")
+            assert chat.accepted_by is not None
+            assert staff_lines
+            assert all(m.staff_id == chat.accepted_by for m in staff_lines)
+            assert all(m.status == "delivered" for m in staff_lines)
+    assert {contacts[chat.contact_id].language for chat in chats} == {"da", "en"}

@@ -192,7 +192,8 @@ async def test_the_queue_page_shows_references_and_marks_acute_cases(
         assert case.reference in page
     assert page.count('<span class="badge acute-badge">Akut</span>') == 3
     for case in cases:
-        row_start = page.index(f'<th scope="row">{case.reference}')
+        # The reference links to the case page.
+        row_start = page.index(f'<th scope="row"><a href="/cases/{case.id}">{case.reference}</a>')
         row = page[row_start : page.index("</th>", row_start)]
         assert ("Akut" in row) is case.is_acute, case.reference
     # Acute rows come first on the page too.

@@ -1,0 +1,189 @@
+"""The staff case page: one case with its contacts, threads, calls, link proposals and timeline.
+
+GET  /cases/{id}                                     the page (staff; one audit entry per view)
+POST /cases/{id}/contacts/{contact_id}/reply          a reply (hotline role; form + CSRF) → 303
+POST /cases/{id}/link-proposals/{proposal_id}/confirm  triage.linking.decide → 303
+POST /cases/{id}/link-proposals/{proposal_id}/reject
+Refusals and invalid replies show the page again with the message and the typed text (4xx).
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from access.models import Role
+from access.service import audit
+from denmark.municipalities import by_code
+from intake import delivery, messaging
+from intake.concern_form import FieldProblem
+from intake.models import Contact
+from jobqueue import send_messages
+from triage import case_page, linking
+from web.appkeys import deps_key, staff_key
+from web.i18n import N_
+from web.policy import requires_role
+from web.rendering import render, see_other
+
+MAX_ID = 2**63 - 1
+
+# The refusals of intake/delivery.py, in words the page translates.
+REFUSALS = {
+    delivery.NOT_A_MESSAGE_CHANNEL.code: N_("This contact has no thread to reply in."),
+    delivery.NO_RECEIPT.code: N_(
+        "This web-form contact has no receipt code, so the reporter could not read a reply."
+    ),
+    delivery.NO_NUMBER.code: N_(
+        "The sender's number was withheld or could not be read, so a reply cannot be sent."
+    ),
+    delivery.NO_SENDER.code: N_(
+        "It is not known which of our numbers the sender wrote to, so a reply cannot be sent."
+    ),
+    delivery.OPTED_OUT.code: N_(
+        "The number has opted out of messages (STOP/AFMELD). Nothing is sent to it until it "
+        "writes START."
+    ),
+}
+REPLY_LENGTH = N_("Write a reply of 1 to %(limit)d characters.")
+ALREADY_DECIDED = N_("This link proposal was already decided, or its case has closed since.")
+
+
+def _id(request: web.Request, name: str) -> int:
+    value = int(request.match_info[name])
+    if value > MAX_ID:
+        raise web.HTTPNotFound(reason="no such case")
+    return value
+
+
+def refusal_text(refusal: delivery.Refusal | None) -> str | None:
+    return None if refusal is None else REFUSALS.get(refusal.code, refusal.message)
+
+
+async def _show(
+    request: web.Request,
+    case_id: int,
+    *,
+    status: int = 200,
+    errors: dict[str, FieldProblem] | None = None,
+    values: dict[str, str] | None = None,
+) -> web.Response:
+    deps = request.app[deps_key]
+    async with deps.sessions() as session, session.begin():
+        page = await case_page.load(session, case_id)
+        if page is None:
+            raise web.HTTPNotFound(reason="no case has this id")
+        audit(
+            session,
+            at=deps.clock.now(),
+            actor=request[staff_key],
+            action="read_case",
+            subject_kind="case",
+            subject_id=case_id,
+            detail={"contacts": len(page.contacts), "messages": page.message_count},
+        )
+        context = {
+            "page": page,
+            "errors": errors or {},
+            "values": values or {},
+            "municipalities": by_code(),
+            "refusal_text": refusal_text,
+            "now": deps.clock.now(),
+        }
+        # Rendered inside the session: the rows' encrypted fields are read here.
+        return render(request, "triage/case.html", context, status=status)
+
+
+# Decrypted reporter details, messages and voicemails: hotline staff only, like the thread API.
+@requires_role(Role.HOTLINE)
+async def case_view(request: web.Request) -> web.Response:
+    return await _show(request, _id(request, "case_id"))
+
+
+@requires_role(Role.HOTLINE)
+async def reply(request: web.Request) -> web.Response:
+    case_id = _id(request, "case_id")
+    contact_id = _id(request, "contact_id")
+    form = await request.post()
+    body = str(form.get("body", ""))
+    field_name = f"reply-{contact_id}"
+    deps = request.app[deps_key]
+    staff = request[staff_key]
+    problem: FieldProblem | None = None
+    status = 400
+    async with deps.sessions() as session, session.begin():
+        owner = await session.get(Contact, contact_id)
+        if owner is None or owner.case_id != case_id:
+            raise web.HTTPNotFound(reason="this case has no such contact")
+        try:
+            queued = await messaging.queue_reply(
+                session,
+                contact_id,
+                body,
+                staff_id=staff.id if staff else None,
+                now=deps.clock.now(),
+            )
+        except messaging.ReplyBodyInvalid:
+            problem = FieldProblem(REPLY_LENGTH, delivery.MAX_REPLY_CHARS)
+        except messaging.ReplyRefused as exc:
+            problem = FieldProblem(REFUSALS.get(exc.code, exc.message))
+            status = 409
+        else:
+            audit(
+                session,
+                at=deps.clock.now(),
+                actor=staff,
+                action="reply_queued",
+                subject_kind="contact",
+                subject_id=contact_id,
+                detail={"message_id": queued.message_id, "status": queued.status},
+            )
+    if problem is not None:
+        return await _show(
+            request, case_id, status=status, errors={field_name: problem}, values={field_name: body}
+        )
+    if queued.to_send:
+        # Committed first: the job sends it (the sweeper covers a lost enqueue).
+        deps.enqueuer.submit(send_messages, queued.message_id)
+    return see_other(f"/cases/{case_id}#contact-{contact_id}")
+
+
+async def _decide(request: web.Request, *, confirm: bool) -> web.Response:
+    case_id = _id(request, "case_id")
+    proposal_id = _id(request, "proposal_id")
+    deps = request.app[deps_key]
+    staff = request[staff_key]
+    assert staff is not None  # the access guard lets only staff reach here
+    try:
+        async with deps.sessions() as session, session.begin():
+            involved = {p.id for p in await linking.proposals_for_case(session, case_id)}
+            if proposal_id not in involved:
+                raise linking.LinkNotPossible("not an open proposal of this case")
+            await linking.decide(
+                session, proposal_id, confirm=confirm, staff_id=staff.id, now=deps.clock.now()
+            )
+    except linking.LinkNotPossible:
+        return await _show(
+            request,
+            case_id,
+            status=409,
+            errors={"proposals": FieldProblem(ALREADY_DECIDED)},
+        )
+    return see_other(f"/cases/{case_id}")
+
+
+async def confirm_link(request: web.Request) -> web.Response:
+    return await _decide(request, confirm=True)
+
+
+async def reject_link(request: web.Request) -> web.Response:
+    return await _decide(request, confirm=False)
+
+
+def register(app: web.Application) -> None:
+    app.router.add_get(r"/cases/{case_id:\d+}", case_view, name="case")
+    app.router.add_post(r"/cases/{case_id:\d+}/contacts/{contact_id:\d+}/reply", reply)
+    app.router.add_post(
+        r"/cases/{case_id:\d+}/link-proposals/{proposal_id:\d+}/confirm", confirm_link
+    )
+    app.router.add_post(
+        r"/cases/{case_id:\d+}/link-proposals/{proposal_id:\d+}/reject", reject_link
+    )
