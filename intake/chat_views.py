@@ -25,7 +25,8 @@ from intake.models import Chat, ChatStatus
 from jobqueue import take_in_contacts
 from web.appkeys import chat_bus_key, chat_timers_key, deps_key, language_key, staff_key
 from web.csrf import expected_origin
-from web.policy import public
+from web.policy import public, rate_limited
+from web.ratelimit import CHAT_CONNECTIONS, CHAT_MESSAGES, RateLimiter
 from web.rendering import render
 
 log = structlog.get_logger(__name__)
@@ -253,14 +254,20 @@ class _Visitor:
 
 
 @public
+@rate_limited(CHAT_CONNECTIONS)
 async def visitor_socket(request: web.Request) -> web.WebSocketResponse:
     hotline_id = _hotline_id(request)
     _check_origin(request)
     ws = web.WebSocketResponse(heartbeat=20, max_msg_size=MAX_FRAME)
     await ws.prepare(request)
     visitor = _Visitor(request, ws, hotline_id)
+    # Per connection: a flood of frames is refused frame by frame, nothing of it stored.
+    frames = RateLimiter(max_clients=1)
     try:
         async for data in _frames(ws):
+            if frames.take("visitor", CHAT_MESSAGES) > 0:
+                await ws.send_json({"type": "error", "code": "too_many_messages"})
+                continue
             try:
                 await visitor.handle(data)
             except chat.ChatRefused as refused:

@@ -39,6 +39,10 @@ REPORTS = Limit("reports", requests=30, per_seconds=600)
 # budgets, so a busy public network cannot lock staff out of logging in.
 RECEIPT_CHECKS = Limit("receipt_checks", requests=30, per_seconds=600)
 LOGINS = Limit("logins", requests=30, per_seconds=600)
+# Chats: opening (or reconnecting) a chat per client, and messages within one chat. A person
+# types far slower than this; a script filling the transcript does not.
+CHAT_CONNECTIONS = Limit("chat_connections", requests=30, per_seconds=600)
+CHAT_MESSAGES = Limit("chat_messages", requests=20, per_seconds=60)
 
 
 class RateLimiter:

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
+from aiohttp import WSServerHandshakeError
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
@@ -20,6 +21,7 @@ from server import create_app
 from settings import load_settings
 from tests.support.jobs import run_jobs
 from tests.support.staff import create_staff, log_in, logged_in
+from web.ratelimit import CHAT_CONNECTIONS, CHAT_MESSAGES
 
 pytestmark = pytest.mark.asyncio
 
@@ -311,3 +313,26 @@ async def test_outside_opening_hours_the_visitor_is_told_at_once(
     assert chat.end_reason == "closed"
     assert [m.body for m in messages] == ["Er I der om natten?"]
     await ws.close()
+
+
+async def test_a_flood_of_chat_messages_is_refused_and_not_stored(client: Any, deps: Deps) -> None:
+    ws, _state = await visitor(client)  # the hello counts as the first frame
+    for number in range(CHAT_MESSAGES.requests + 5):
+        await ws.send_json({"type": "message", "body": f"besked {number}"})
+    refusal = await receive(ws, "error")
+    assert refusal["code"] == "too_many_messages"
+    await ws.close()
+
+    _contact, _chat, messages = await stored(deps)
+    assert [m.body for m in messages] == [
+        f"besked {number}" for number in range(CHAT_MESSAGES.requests - 1)
+    ]
+
+
+async def test_opening_chats_is_limited_per_client(client: Any) -> None:
+    for _ in range(CHAT_CONNECTIONS.requests):
+        ws = await client.ws_connect("/chat/national/ws")
+        await ws.close()
+    with pytest.raises(WSServerHandshakeError) as refused:
+        await client.ws_connect("/chat/national/ws")
+    assert refused.value.status == 429

@@ -104,7 +104,7 @@
     } else if (data.type === "callback") {
       callbackResult.textContent = data.saved ? root.dataset.textSaved : root.dataset.textInvalid;
     } else if (data.type === "error") {
-      say("Error");
+      say(root.dataset.textError);
     }
   }
 
