@@ -15,10 +15,9 @@ from aiohttp import web
 
 from access.models import Role
 from access.service import audit
-from intake import messaging
+from intake import messaging, replies
 from intake.delivery import Refusal
 from intake.models import Message
-from jobqueue import send_messages
 from web.appkeys import deps_key, staff_key
 from web.middleware import FieldError
 from web.policy import requires_role
@@ -99,40 +98,21 @@ async def _reply_body(request: web.Request) -> str:
 async def reply_api(request: web.Request) -> web.Response:
     contact_id = _contact_id(request)
     body = await _reply_body(request)
-    deps = request.app[deps_key]
-    staff = request[staff_key]
-    async with deps.sessions() as session, session.begin():
-        try:
-            queued = await messaging.queue_reply(
-                session,
-                contact_id,
-                body,
-                staff_id=staff.id if staff else None,
-                now=deps.clock.now(),
-            )
-        except messaging.ContactNotFound:
-            raise web.HTTPNotFound(reason="no contact has this id") from None
-        except messaging.ReplyBodyInvalid as exc:
-            raise FieldError("body", str(exc)) from None
-        except messaging.ReplyRefused as exc:
-            return web.json_response(
-                {"error": {"code": 409, "message": exc.message, "reason": exc.code}}, status=409
-            )
-        audit(
-            session,
-            at=deps.clock.now(),
-            actor=staff,
-            action="reply_queued",
-            subject_kind="contact",
-            subject_id=contact_id,
-            detail={"message_id": queued.message_id, "status": queued.status},
+    try:
+        queued = await replies.reply(
+            request.app[deps_key], contact_id=contact_id, body=body, staff=request[staff_key]
         )
-    if not queued.to_send:
-        # A web-form reply: complete as stored; it waits on the follow-up page.
-        return web.json_response({"id": queued.message_id, "status": queued.status}, status=201)
-    # Committed: the reply cannot be lost; the job sends it (the sweeper covers a lost enqueue).
-    deps.enqueuer.submit(send_messages, queued.message_id)
-    return web.json_response({"id": queued.message_id, "status": queued.status}, status=202)
+    except messaging.ContactNotFound:
+        raise web.HTTPNotFound(reason="no contact has this id") from None
+    except messaging.ReplyBodyInvalid as exc:
+        raise FieldError("body", str(exc)) from None
+    except messaging.ReplyRefused as exc:
+        return web.json_response(
+            {"error": {"code": 409, "message": exc.message, "reason": exc.code}}, status=409
+        )
+    # 201: complete as stored (a web-form reply waits on the follow-up page); 202: to be sent.
+    status = 202 if queued.to_send else 201
+    return web.json_response({"id": queued.message_id, "status": queued.status}, status=status)
 
 
 def register(app: web.Application) -> None:

@@ -14,10 +14,8 @@ from aiohttp import web
 from access.models import Role
 from access.service import audit
 from denmark.municipalities import by_code
-from intake import delivery, messaging
+from intake import delivery, messaging, replies
 from intake.concern_form import FieldProblem
-from intake.models import Contact
-from jobqueue import send_messages
 from triage import case_page, linking
 from web.appkeys import deps_key, staff_key
 from web.i18n import N_
@@ -105,44 +103,27 @@ async def reply(request: web.Request) -> web.Response:
     form = await request.post()
     body = str(form.get("body", ""))
     field_name = f"reply-{contact_id}"
-    deps = request.app[deps_key]
-    staff = request[staff_key]
     problem: FieldProblem | None = None
     status = 400
-    async with deps.sessions() as session, session.begin():
-        owner = await session.get(Contact, contact_id)
-        if owner is None or owner.case_id != case_id:
-            raise web.HTTPNotFound(reason="this case has no such contact")
-        try:
-            queued = await messaging.queue_reply(
-                session,
-                contact_id,
-                body,
-                staff_id=staff.id if staff else None,
-                now=deps.clock.now(),
-            )
-        except messaging.ReplyBodyInvalid:
-            problem = FieldProblem(REPLY_LENGTH, delivery.MAX_REPLY_CHARS)
-        except messaging.ReplyRefused as exc:
-            problem = FieldProblem(REFUSALS.get(exc.code, exc.message))
-            status = 409
-        else:
-            audit(
-                session,
-                at=deps.clock.now(),
-                actor=staff,
-                action="reply_queued",
-                subject_kind="contact",
-                subject_id=contact_id,
-                detail={"message_id": queued.message_id, "status": queued.status},
-            )
+    try:
+        await replies.reply(
+            request.app[deps_key],
+            contact_id=contact_id,
+            body=body,
+            staff=request[staff_key],
+            case_id=case_id,
+        )
+    except messaging.ContactNotFound:
+        raise web.HTTPNotFound(reason="this case has no such contact") from None
+    except messaging.ReplyBodyInvalid:
+        problem = FieldProblem(REPLY_LENGTH, delivery.MAX_REPLY_CHARS)
+    except messaging.ReplyRefused as exc:
+        problem = FieldProblem(REFUSALS.get(exc.code, exc.message))
+        status = 409
     if problem is not None:
         return await _show(
             request, case_id, status=status, errors={field_name: problem}, values={field_name: body}
         )
-    if queued.to_send:
-        # Committed first: the job sends it (the sweeper covers a lost enqueue).
-        deps.enqueuer.submit(send_messages, queued.message_id)
     return see_other(f"/cases/{case_id}#contact-{contact_id}")
 
 
