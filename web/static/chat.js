@@ -1,5 +1,5 @@
 // The visitor's web chat. No personal data: the chat is resumed by a random token kept in
-// this tab's sessionStorage. Reconnects with exponential backoff (1 s, 2 s, 4 s … 30 s).
+// this tab's sessionStorage. Reconnects with backoff (chat_common.js).
 (function () {
   "use strict";
   var root = document.getElementById("chat");
@@ -17,8 +17,6 @@
   var offer = document.getElementById("chat-offer");
   var callbackForm = document.getElementById("callback-form");
   var callbackResult = document.getElementById("callback-result");
-  var socket = null;
-  var attempt = 0;
   var finished = false;
   var seen = {};
   var status = "new";
@@ -58,33 +56,25 @@
     if (closed && value === "ended") { finished = true; }
   }
 
+  var labels = { staff: root.dataset.labelStaff, visitor: root.dataset.labelVisitor };
+
   function addLine(message) {
     if (seen[message.id]) { return; }
     seen[message.id] = true;
-    var item = document.createElement("li");
-    var who = document.createElement("span");
-    who.className = "from";
-    who.textContent = (message.from === "staff" ? root.dataset.labelStaff : root.dataset.labelVisitor) + ": ";
-    var text = document.createElement("span");
-    text.textContent = message.body;
-    item.appendChild(who);
-    item.appendChild(text);
-    lines.appendChild(item);
+    lines.appendChild(window.HotlineChat.line(message, labels));
     var box = document.getElementById("transcript");
     box.scrollTop = box.scrollHeight;
   }
 
+  var deliver = null;
+
   function send(data) {
-    if (socket && socket.readyState === WebSocket.OPEN) {
-      socket.send(JSON.stringify(data));
-      return true;
-    }
+    if (deliver && deliver(data)) { return true; }
     say("Error");
     return false;
   }
 
-  function handle(event) {
-    var data = JSON.parse(event.data);
+  function handle(data) {
     if (data.type === "state") {
       (data.messages || []).forEach(addLine);
       if (data.status === "new" && !data.open) {
@@ -104,25 +94,8 @@
     } else if (data.type === "callback") {
       callbackResult.textContent = data.saved ? root.dataset.textSaved : root.dataset.textInvalid;
     } else if (data.type === "error") {
-      say(root.dataset.textError);
+      say("Error");
     }
-  }
-
-  function connect() {
-    var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
-    socket = new WebSocket(scheme + window.location.host + "/chat/" + hotline + "/ws");
-    socket.addEventListener("open", function () {
-      attempt = 0;
-      socket.send(JSON.stringify({ type: "hello", token: chatToken }));
-    });
-    socket.addEventListener("message", handle);
-    socket.addEventListener("close", function () {
-      if (finished) { return; }
-      say("Reconnecting");
-      var delay = Math.min(30000, 1000 * Math.pow(2, attempt));
-      attempt += 1;
-      window.setTimeout(connect, delay);
-    });
   }
 
   form.addEventListener("submit", function (event) {
@@ -138,5 +111,10 @@
   });
 
   say("Connecting");
-  connect();
+  deliver = window.HotlineChat.connect("/chat/" + hotline + "/ws", {
+    open: function () { deliver({ type: "hello", token: chatToken }); },
+    message: handle,
+    lost: function () { say("Reconnecting"); },
+    finished: function () { return finished; }
+  });
 })();

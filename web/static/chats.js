@@ -13,14 +13,14 @@
   var me = null;
   var entries = {};
   var current = null;
-  var socket = null;
-  var attempt = 0;
   var seen = {};
 
   function text(key) { return root.dataset["text" + key] || ""; }
 
+  var deliver = null;
+
   function send(data) {
-    if (socket && socket.readyState === WebSocket.OPEN) { socket.send(JSON.stringify(data)); }
+    if (deliver) { deliver(data); }
   }
 
   function render() {
@@ -57,22 +57,15 @@
     }
   }
 
+  var labels = { staff: root.dataset.labelStaff, visitor: root.dataset.labelVisitor };
+
   function addLine(message) {
     if (seen[message.id]) { return; }
     seen[message.id] = true;
-    var item = document.createElement("li");
-    var who = document.createElement("span");
-    who.className = "from";
-    who.textContent = (message.from === "staff" ? root.dataset.labelStaff : root.dataset.labelVisitor) + ": ";
-    var body = document.createElement("span");
-    body.textContent = message.body;
-    item.appendChild(who);
-    item.appendChild(body);
-    lines.appendChild(item);
+    lines.appendChild(window.HotlineChat.line(message, labels));
   }
 
-  function handle(event) {
-    var data = JSON.parse(event.data);
+  function handle(data) {
     if (data.type === "chats") {
       me = data.me;
       entries = {};
@@ -107,19 +100,6 @@
     }
   }
 
-  function connect() {
-    var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
-    socket = new WebSocket(scheme + window.location.host + "/chats/ws");
-    socket.addEventListener("open", function () { attempt = 0; statusEl.textContent = ""; });
-    socket.addEventListener("message", handle);
-    socket.addEventListener("close", function () {
-      statusEl.textContent = text("Reconnecting");
-      var delay = Math.min(30000, 1000 * Math.pow(2, attempt));
-      attempt += 1;
-      window.setTimeout(connect, delay);
-    });
-  }
-
   form.addEventListener("submit", function (event) {
     event.preventDefault();
     var body = input.value.trim();
@@ -131,5 +111,9 @@
     if (current !== null) { send({ type: "end", chat: current }); }
   });
   render();
-  connect();
+  deliver = window.HotlineChat.connect("/chats/ws", {
+    open: function () { statusEl.textContent = ""; },
+    message: handle,
+    lost: function () { statusEl.textContent = text("Reconnecting"); }
+  });
 })();
