@@ -18,12 +18,12 @@ from web.appkeys import (
     deps_key,
     language_key,
 )
+from web.csrf import FORM_CONTENT_TYPES
 from web.i18n import N_
 from web.policy import csrf_keeps_input, public, rate_limited
 from web.ratelimit import RECEIPT_CHECKS, REPORTS
 from web.rendering import render
 
-FORM_CONTENT_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 HOTLINES = ("national", "copenhagen")
 
 CSRF_EXPIRED = N_(

@@ -16,6 +16,8 @@ from aiohttp.typedefs import Handler
 from web.appkeys import csrf_failed_key, deps_key
 from web.policy import csrf_mode
 
+# What browsers post forms as (the token then travels in the form, not in a header).
+FORM_CONTENT_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 COOKIE = "csrf"
 FIELD = "csrf_token"
 HEADER = "X-CSRF-Token"
@@ -75,10 +77,7 @@ async def _valid(request: web.Request) -> bool:
     if not nonce:
         return False
     sent = request.headers.get(HEADER)
-    if sent is None and request.content_type in (
-        "application/x-www-form-urlencoded",
-        "multipart/form-data",
-    ):
+    if sent is None and request.content_type in FORM_CONTENT_TYPES:
         form = await request.post()
         value = form.get(FIELD)
         sent = value if isinstance(value, str) else None

@@ -11,13 +11,13 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from web.appkeys import deps_key, language_key
+from web.csrf import FORM_CONTENT_TYPES
 from web.i18n import LANGUAGE_COOKIE, LANGUAGES, N_, negotiate
 from web.rendering import gettext_for, render
 
 log = structlog.get_logger(__name__)
 
 API_PREFIX = "/api/"
-_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 class FieldError(Exception):
@@ -69,7 +69,7 @@ def error_response(
 
 async def _posted_language(request: web.Request) -> str | None:
     """The `lang` field a form page posts along, so the answer keeps the page's language."""
-    if request.method != "POST" or request.content_type not in _FORM_TYPES:
+    if request.method != "POST" or request.content_type not in FORM_CONTENT_TYPES:
         return None
     value = (await request.post()).get("lang")
     return value if isinstance(value, str) else None

@@ -15,7 +15,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from intake import messaging
 from intake.models import Channel, Message
-from integrations.twilio.webhooks import twilio_webhook
+from integrations.twilio.webhooks import form_fields, twilio_webhook
 from jobqueue import take_in_contacts
 from triage.timeline import note_message
 from web.appkeys import deps_key
@@ -23,7 +23,6 @@ from web.appkeys import deps_key
 log = structlog.get_logger(__name__)
 
 INBOUND_PATH = "/twilio/messages"
-FORM_TYPE = "application/x-www-form-urlencoded"
 WHATSAPP_PREFIX = "whatsapp:"
 # What Twilio's error codes in status callbacks mean, in words staff can act on.
 ERROR_REASONS = {
@@ -44,16 +43,9 @@ def _empty_twiml() -> web.Response:
     return web.Response(text=str(MessagingResponse()), content_type="text/xml")
 
 
-async def _form(request: web.Request) -> dict[str, str]:
-    if request.content_type != FORM_TYPE:
-        raise web.HTTPUnsupportedMediaType(reason="Twilio posts URL-encoded forms")
-    posted = await request.post()
-    return {key: value for key, value in posted.items() if isinstance(value, str)}
-
-
 @twilio_webhook
 async def inbound_message(request: web.Request) -> web.StreamResponse:
-    form = await _form(request)
+    form = await form_fields(request)
     sid, sender, to = form.get("MessageSid"), form.get("From", ""), form.get("To")
     if not sid or not to:
         raise web.HTTPBadRequest(reason="MessageSid and To are required")
@@ -94,7 +86,7 @@ def _reason(error_code: str | None) -> str | None:
 
 @twilio_webhook
 async def message_status(request: web.Request) -> web.StreamResponse:
-    form = await _form(request)
+    form = await form_fields(request)
     sid, status = form.get("MessageSid"), form.get("MessageStatus")
     if not sid or not status:
         raise web.HTTPBadRequest(reason="MessageSid and MessageStatus are required")

@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake import calls, opening_hours
 from integrations.twilio import voice_twiml
-from integrations.twilio.webhooks import twilio_webhook
+from integrations.twilio.webhooks import form_fields, twilio_webhook
 from jobqueue import fetch_recordings, take_in_contacts
 from web.appkeys import deps_key
 
@@ -48,20 +48,12 @@ DIAL_RESULT_PATH = "/twilio/voice/dial-result"
 RECORDED_PATH = "/twilio/voice/recorded"
 RECORDING_PATH = "/twilio/voice/recording"
 STATUS_PATH = "/twilio/voice/status"
-FORM_TYPE = "application/x-www-form-urlencoded"
 
 T = TypeVar("T")
 
 
 def _twiml(xml: str) -> web.Response:
     return web.Response(text=xml, content_type="text/xml")
-
-
-async def _form(request: web.Request) -> dict[str, str]:
-    if request.content_type != FORM_TYPE:
-        raise web.HTTPUnsupportedMediaType(reason="Twilio posts URL-encoded forms")
-    posted = await request.post()
-    return {key: value for key, value in posted.items() if isinstance(value, str)}
 
 
 def _required(form: dict[str, str], *names: str) -> list[str]:
@@ -121,7 +113,7 @@ def _not_found(language: str = "da") -> web.Response:
 
 @twilio_webhook
 async def incoming_call(request: web.Request) -> web.StreamResponse:
-    form = await _form(request)
+    form = await form_fields(request)
     sid, to = _required(form, "CallSid", "To")
     deps = request.app[deps_key]
     now = deps.clock.now()
@@ -148,7 +140,7 @@ async def incoming_call(request: web.Request) -> web.StreamResponse:
 
 @twilio_webhook
 async def role_chosen(request: web.Request) -> web.StreamResponse:
-    form = await _form(request)
+    form = await form_fields(request)
     (sid,) = _required(form, "CallSid")
     digits = form.get("Digits", "")
     deps = request.app[deps_key]
@@ -171,7 +163,7 @@ async def role_chosen(request: web.Request) -> web.StreamResponse:
 
 @twilio_webhook
 async def anonymity_chosen(request: web.Request) -> web.StreamResponse:
-    form = await _form(request)
+    form = await form_fields(request)
     (sid,) = _required(form, "CallSid")
     deps = request.app[deps_key]
     try:
@@ -207,14 +199,14 @@ async def anonymity_chosen(request: web.Request) -> web.StreamResponse:
 
 @twilio_webhook
 async def whisper(request: web.Request) -> web.StreamResponse:
-    await _form(request)
+    await form_fields(request)
     deps = request.app[deps_key]
     return _twiml(voice_twiml.whisper(voice_twiml.DANISH, action=_url(deps, WHISPER_ACCEPT_PATH)))
 
 
 @twilio_webhook
 async def whisper_accept(request: web.Request) -> web.StreamResponse:
-    form = await _form(request)
+    form = await form_fields(request)
     leg, parent = _required(form, "CallSid", "ParentCallSid")
     if form.get("Digits", "").strip() != "1":
         return _twiml(voice_twiml.hang_up())
@@ -239,7 +231,7 @@ async def whisper_accept(request: web.Request) -> web.StreamResponse:
 
 @twilio_webhook
 async def dial_result(request: web.Request) -> web.StreamResponse:
-    form = await _form(request)
+    form = await form_fields(request)
     sid, status = _required(form, "CallSid", "DialCallStatus")
     deps = request.app[deps_key]
     try:
@@ -263,7 +255,7 @@ async def dial_result(request: web.Request) -> web.StreamResponse:
 
 @twilio_webhook
 async def recorded(request: web.Request) -> web.StreamResponse:
-    form = await _form(request)
+    form = await form_fields(request)
     (sid,) = _required(form, "CallSid")
     deps = request.app[deps_key]
     try:
@@ -276,7 +268,7 @@ async def recorded(request: web.Request) -> web.StreamResponse:
 
 @twilio_webhook
 async def recording_status(request: web.Request) -> web.StreamResponse:
-    form = await _form(request)
+    form = await form_fields(request)
     sid, recording_sid, status = _required(form, "CallSid", "RecordingSid", "RecordingStatus")
     if status.lower() != "completed":
         # absent (silence) or failed: there is no audio to fetch.
@@ -303,7 +295,7 @@ async def recording_status(request: web.Request) -> web.StreamResponse:
 
 @twilio_webhook
 async def call_status(request: web.Request) -> web.StreamResponse:
-    form = await _form(request)
+    form = await form_fields(request)
     sid, status = _required(form, "CallSid", "CallStatus")
     deps = request.app[deps_key]
     now = deps.clock.now()

@@ -59,6 +59,14 @@ async def signature_is_valid(request: web.Request) -> bool:
     return bool(validator.validate(url, fields, signature))
 
 
+async def form_fields(request: web.Request) -> dict[str, str]:
+    """A (signed) Twilio webhook's fields; anything but a URL-encoded form is refused with 415."""
+    if request.content_type != FORM_TYPE:
+        raise web.HTTPUnsupportedMediaType(reason="Twilio posts URL-encoded forms")
+    posted = await request.post()
+    return {key: value for key, value in posted.items() if isinstance(value, str)}
+
+
 def twilio_webhook(handler: Handler) -> Handler:
     """Mark a route as Twilio's: public, no CSRF token, but only with a valid signature."""
 

@@ -95,3 +95,17 @@ async def post_signed(
     """POST a form to the test client, signed for the public URL Twilio would have called."""
     sig = sign_form(PUBLIC_BASE_URL + path, fields) if signature is None else signature
     return await client.post(path, data=fields, headers={"X-Twilio-Signature": sig})
+
+
+async def post_reply(client: Any, contact_id: int, body: str, headers: dict[str, str]) -> Any:
+    """A staff reply through the API (headers from tests.support.staff.staff_api_headers)."""
+    return await client.post(
+        f"/api/v1/contacts/{contact_id}/replies", json={"body": body}, headers=headers
+    )
+
+
+async def read_thread(client: Any, contact_id: int) -> dict[str, Any]:
+    response = await client.get(f"/api/v1/contacts/{contact_id}/messages")
+    assert response.status == 200, await response.text()
+    body: dict[str, Any] = await response.json()
+    return body

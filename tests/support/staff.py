@@ -66,3 +66,11 @@ async def logged_in(client: Any, deps: Deps) -> str:
     assert session is not None
     assert session.value
     return str(session.value)
+
+
+async def staff_api_headers(client: Any, deps: Deps) -> dict[str, str]:
+    """Log in as hotline staff; returns the CSRF header the staff API's POSTs need."""
+    await logged_in(client, deps)
+    page = await client.get("/queue")
+    assert page.status == 200
+    return {"X-CSRF-Token": csrf_token(await page.text())}

@@ -27,8 +27,8 @@ from intake.models import Channel, Contact, Message, MessageDirection
 from server import create_app
 from tests.support.forms import csrf_token, open_form, receipt_code, valid_answers
 from tests.support.jobs import run_jobs
-from tests.support.messaging import RecordingSender
-from tests.support.staff import logged_in
+from tests.support.messaging import RecordingSender, post_reply, read_thread
+from tests.support.staff import staff_api_headers
 from triage.models import CaseEvent
 
 pytestmark = pytest.mark.asyncio
@@ -68,26 +68,6 @@ async def report(client: Any, deps: Deps, **answers: str) -> tuple[int, str]:
         contact_id = await session.scalar(select(func.max(Contact.id)))
     assert contact_id is not None
     return int(contact_id), code
-
-
-async def staff_headers(client: Any, deps: Deps) -> dict[str, str]:
-    await logged_in(client, deps)
-    page = await client.get("/queue")
-    assert page.status == 200
-    return {"X-CSRF-Token": csrf_token(await page.text())}
-
-
-async def staff_reply(client: Any, contact_id: int, body: str, headers: dict[str, str]) -> Any:
-    return await client.post(
-        f"/api/v1/contacts/{contact_id}/replies", json={"body": body}, headers=headers
-    )
-
-
-async def staff_thread(client: Any, contact_id: int) -> dict[str, Any]:
-    response = await client.get(f"/api/v1/contacts/{contact_id}/messages")
-    assert response.status == 200, await response.text()
-    body: dict[str, Any] = await response.json()
-    return body
 
 
 async def follow_up_token(client: Any) -> str:
@@ -149,17 +129,17 @@ async def test_the_reporter_reads_a_reply_and_adds_information(
     stack = contextlib.ExitStack()
     answers = {"anonymous": "yes", "phone": ""} if anonymous else {}
     contact_id, code = await report(reporter, deps, **answers)
-    headers = await staff_headers(client, deps)
+    headers = await staff_api_headers(client, deps)
 
     # Staff reply: stored, available on the follow-up page, and sent nowhere.
     clock.advance(timedelta(hours=1))
-    replied = await staff_reply(client, contact_id, REPLY, headers)
+    replied = await post_reply(client, contact_id, REPLY, headers)
     assert replied.status == 201, await replied.text()
     reply_id = (await replied.json())["id"]
     assert (await replied.json())["status"] == "available"
     await run_jobs(deps)
     assert sender.calls == []
-    thread = await staff_thread(client, contact_id)
+    thread = await read_thread(client, contact_id)
     assert thread["channel"] == "web_form"
     assert thread["can_reply"] is True
     assert [(m["direction"], m["status"]) for m in thread["messages"]] == [
@@ -231,7 +211,7 @@ async def test_the_reporter_reads_a_reply_and_adds_information(
         assert secret not in logged
 
     # Staff see both, with their statuses.
-    thread = await staff_thread(client, contact_id)
+    thread = await read_thread(client, contact_id)
     assert [(m["direction"], m["status"], m["body"]) for m in thread["messages"]] == [
         ("outbound", "read", REPLY),
         ("inbound", "received", f"{ADDED}\nMere senere."),
@@ -316,8 +296,8 @@ async def test_the_code_never_appears_in_a_url(reporter: Any, deps: Deps) -> Non
 
 async def test_the_page_in_english(reporter: Any, deps: Deps, client: Any) -> None:
     contact_id, code = await report(reporter, deps)
-    headers = await staff_headers(client, deps)
-    assert (await staff_reply(client, contact_id, "Thank you.", headers)).status == 201
+    headers = await staff_api_headers(client, deps)
+    assert (await post_reply(client, contact_id, "Thank you.", headers)).status == 201
     token = await follow_up_token(reporter)
     response = await reporter.post(
         "/follow-up/add",

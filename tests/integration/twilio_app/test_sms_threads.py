@@ -28,7 +28,7 @@ from intake.models import (
 )
 from jobqueue import send_messages
 from notifications.ports import SendFailed
-from tests.support.forms import csrf_token, open_form, valid_answers
+from tests.support.forms import open_form, valid_answers
 from tests.support.jobs import run_jobs
 from tests.support.messaging import (
     COPENHAGEN_NUMBER,
@@ -38,10 +38,12 @@ from tests.support.messaging import (
     STATUS_PATH,
     RecordingSender,
     inbound_fields,
+    post_reply,
     post_signed,
+    read_thread,
     status_fields,
 )
-from tests.support.staff import create_staff, log_in, logged_in
+from tests.support.staff import create_staff, log_in, logged_in, staff_api_headers
 from tests.support.twilio_signing import PUBLIC_BASE_URL, sign_form
 from triage.models import Case, CaseEvent
 from worker import Sweeper
@@ -80,27 +82,6 @@ async def messages(deps: Deps) -> list[Message]:
 async def count(deps: Deps, model: type[Any]) -> int:
     async with deps.sessions() as session:
         return int(await session.scalar(select(func.count()).select_from(model)) or 0)
-
-
-async def staff_csrf(client: Any, deps: Deps) -> dict[str, str]:
-    """Log in as hotline staff; returns the CSRF header the API's POSTs need."""
-    await logged_in(client, deps)
-    page = await client.get("/queue")
-    assert page.status == 200
-    return {"X-CSRF-Token": csrf_token(await page.text())}
-
-
-async def reply(client: Any, contact_id: int, body: str, headers: dict[str, str]) -> Any:
-    return await client.post(
-        f"/api/v1/contacts/{contact_id}/replies", json={"body": body}, headers=headers
-    )
-
-
-async def thread(client: Any, contact_id: int) -> dict[str, Any]:
-    response = await client.get(f"/api/v1/contacts/{contact_id}/messages")
-    assert response.status == 200, await response.text()
-    body: dict[str, Any] = await response.json()
-    return body
 
 
 async def sms_contact(client: Any, deps: Deps, body: str = "Hej, jeg er bekymret.") -> int:
@@ -248,13 +229,13 @@ async def test_a_withheld_sender_is_stored_without_a_number_and_cannot_be_answer
         assert contact.reporter_phone_lookup is None
         assert contact.reporter_phone_raw is None
 
-    headers = await staff_csrf(client, deps)
-    response = await reply(client, withheld.id, "Tak for din besked.", headers)
+    headers = await staff_api_headers(client, deps)
+    response = await post_reply(client, withheld.id, "Tak for din besked.", headers)
     assert response.status == 409
     error = (await response.json())["error"]
     assert error["reason"] == "no_number"
     assert "withheld" in error["message"]
-    shown = await thread(client, unreadable.id)
+    shown = await read_thread(client, unreadable.id)
     assert shown["can_reply"] is False
     assert shown["reply_refused"]["code"] == "no_number"
 
@@ -303,13 +284,13 @@ async def test_a_reply_is_sent_by_the_job_and_delivery_reports_in_any_order_end_
     client: Any, deps: Deps, sender: RecordingSender
 ) -> None:
     contact_id = await sms_contact(client, deps)
-    headers = await staff_csrf(client, deps)
+    headers = await staff_api_headers(client, deps)
 
-    response = await reply(client, contact_id, "  Tak. Må vi ringe dig op i dag?  ", headers)
+    response = await post_reply(client, contact_id, "  Tak. Må vi ringe dig op i dag?  ", headers)
     assert response.status == 202, await response.text()
     answer = await response.json()
     assert answer["status"] == "pending"
-    shown = await thread(client, contact_id)
+    shown = await read_thread(client, contact_id)
     assert [m["status"] for m in shown["messages"]] == ["received", "pending"]
     assert shown["messages"][1]["direction"] == "outbound"
     assert shown["messages"][1]["body"] == "Tak. Må vi ringe dig op i dag?"
@@ -347,7 +328,7 @@ async def test_a_reply_is_sent_by_the_job_and_delivery_reports_in_any_order_end_
     deps.queue.enqueue(send_messages([outbound.id]))
     await run_jobs(deps)
     assert len(sender.calls) == 1
-    shown = await thread(client, contact_id)
+    shown = await read_thread(client, contact_id)
     assert shown["messages"][1]["status"] == "delivered"
     assert shown["opted_out"] is False
     assert shown["can_reply"] is True
@@ -359,8 +340,8 @@ async def test_a_whatsapp_reply_goes_from_the_whatsapp_address(
     await inbound(client, "Hello, I am worried about my daughter.", whatsapp=True)
     await run_jobs(deps)
     (contact,) = await contacts(deps)
-    headers = await staff_csrf(client, deps)
-    assert (await reply(client, contact.id, "Thank you for writing.", headers)).status == 202
+    headers = await staff_api_headers(client, deps)
+    assert (await post_reply(client, contact.id, "Thank you for writing.", headers)).status == 202
     await run_jobs(deps)
     assert sender.calls[0]["to"] == f"whatsapp:{REPORTER}"
     assert sender.calls[0]["from_"] == f"whatsapp:{NATIONAL_NUMBER}"
@@ -375,14 +356,14 @@ async def test_a_refused_send_is_shown_as_failed_with_the_reason(
     client: Any, deps: Deps, clock: FrozenClock, sender: RecordingSender
 ) -> None:
     contact_id = await sms_contact(client, deps)
-    headers = await staff_csrf(client, deps)
+    headers = await staff_api_headers(client, deps)
     sender.outcomes = [
         SendFailed("21211", "The 'To' number is not a valid phone number.", retryable=False)
     ]
-    assert (await reply(client, contact_id, "Hej igen.", headers)).status == 202
+    assert (await post_reply(client, contact_id, "Hej igen.", headers)).status == 202
     await run_jobs(deps)
 
-    shown = await thread(client, contact_id)
+    shown = await read_thread(client, contact_id)
     failed = shown["messages"][-1]
     assert failed["status"] == "failed"
     assert failed["error"] == {
@@ -399,14 +380,14 @@ async def test_an_undelivered_report_marks_a_sent_message_failed_with_the_reason
     client: Any, deps: Deps, sender: RecordingSender
 ) -> None:
     contact_id = await sms_contact(client, deps)
-    headers = await staff_csrf(client, deps)
-    assert (await reply(client, contact_id, "Hej igen.", headers)).status == 202
+    headers = await staff_api_headers(client, deps)
+    assert (await post_reply(client, contact_id, "Hej igen.", headers)).status == 202
     await run_jobs(deps)
     sid = (await messages(deps))[-1].provider_id
     assert sid
     await status_callback(client, sid, "undelivered", "30003")
     await status_callback(client, sid, "sent")
-    failed = (await thread(client, contact_id))["messages"][-1]
+    failed = (await read_thread(client, contact_id))["messages"][-1]
     assert failed["status"] == "undelivered"
     assert failed["error"]["code"] == "30003"
     assert "unreachable" in failed["error"]["message"]
@@ -416,9 +397,9 @@ async def test_a_retryable_failure_waits_and_the_sweeper_sends_it_again(
     client: Any, deps: Deps, clock: FrozenClock, sender: RecordingSender
 ) -> None:
     contact_id = await sms_contact(client, deps)
-    headers = await staff_csrf(client, deps)
+    headers = await staff_api_headers(client, deps)
     sender.outcomes = [SendFailed("unreachable", "ConnectionError", retryable=True)]
-    assert (await reply(client, contact_id, "Hej igen.", headers)).status == 202
+    assert (await post_reply(client, contact_id, "Hej igen.", headers)).status == 202
     await run_jobs(deps)
 
     pending = (await messages(deps))[-1]
@@ -426,7 +407,7 @@ async def test_a_retryable_failure_waits_and_the_sweeper_sends_it_again(
     assert pending.attempts == 1
     assert pending.next_attempt_at == clock.now() + timedelta(seconds=30)
     assert pending.error_code == "unreachable"
-    shown = (await thread(client, contact_id))["messages"][-1]
+    shown = (await read_thread(client, contact_id))["messages"][-1]
     assert shown["next_attempt_at"] == pending.next_attempt_at.isoformat()
 
     assert sweep(deps) == 0  # not due yet
@@ -446,11 +427,11 @@ async def test_after_five_failed_attempts_the_message_is_failed_with_the_last_re
     client: Any, deps: Deps, clock: FrozenClock, sender: RecordingSender
 ) -> None:
     contact_id = await sms_contact(client, deps)
-    headers = await staff_csrf(client, deps)
+    headers = await staff_api_headers(client, deps)
     sender.outcomes = [
         SendFailed("503", f"Service unavailable ({n})", retryable=True) for n in range(1, 6)
     ]
-    assert (await reply(client, contact_id, "Hej igen.", headers)).status == 202
+    assert (await post_reply(client, contact_id, "Hej igen.", headers)).status == 202
     await run_jobs(deps)
     waits = []
     for _ in range(4):
@@ -481,8 +462,8 @@ async def test_a_reply_whose_enqueue_was_lost_is_found_by_the_sweeper(
     client: Any, deps: Deps, clock: FrozenClock, sender: RecordingSender
 ) -> None:
     contact_id = await sms_contact(client, deps)
-    headers = await staff_csrf(client, deps)
-    assert (await reply(client, contact_id, "Hej igen.", headers)).status == 202
+    headers = await staff_api_headers(client, deps)
+    assert (await post_reply(client, contact_id, "Hej igen.", headers)).status == 202
     await deps.enqueuer.drain()
     deps.redis.flushdb()  # Redis restarted empty: the job is gone, the row is not
 
@@ -502,7 +483,7 @@ async def test_an_opt_out_word_stops_replies_until_start(
     client: Any, deps: Deps, sender: RecordingSender, word: str
 ) -> None:
     contact_id = await sms_contact(client, deps)
-    headers = await staff_csrf(client, deps)
+    headers = await staff_api_headers(client, deps)
     await inbound(client, word)
     await run_jobs(deps)
 
@@ -510,12 +491,12 @@ async def test_an_opt_out_word_stops_replies_until_start(
         opt_out = await session.get(PhoneOptOut, deps.cipher.lookup_hash("phone", REPORTER))
     assert opt_out is not None
     assert [m.body for m in await messages(deps)][-1] == word  # stored like any message
-    shown = await thread(client, contact_id)
+    shown = await read_thread(client, contact_id)
     assert shown["opted_out"] is True
     assert shown["reply_refused"]["code"] == "opted_out"
 
     before = await count(deps, Message)
-    response = await reply(client, contact_id, "Hej?", headers)
+    response = await post_reply(client, contact_id, "Hej?", headers)
     assert response.status == 409
     error = (await response.json())["error"]
     assert error["code"] == 409
@@ -528,7 +509,7 @@ async def test_an_opt_out_word_stops_replies_until_start(
     await inbound(client, "start")
     async with deps.sessions() as session:
         assert await session.scalar(select(func.count()).select_from(PhoneOptOut)) == 0
-    assert (await reply(client, contact_id, "Tak, vi skriver igen.", headers)).status == 202
+    assert (await post_reply(client, contact_id, "Tak, vi skriver igen.", headers)).status == 202
     await run_jobs(deps)
     assert len(sender.calls) == 1
 
@@ -537,12 +518,12 @@ async def test_a_reply_queued_before_the_opt_out_is_never_sent(
     client: Any, deps: Deps, sender: RecordingSender
 ) -> None:
     contact_id = await sms_contact(client, deps)
-    headers = await staff_csrf(client, deps)
-    assert (await reply(client, contact_id, "Hej igen.", headers)).status == 202
+    headers = await staff_api_headers(client, deps)
+    assert (await post_reply(client, contact_id, "Hej igen.", headers)).status == 202
     await inbound(client, "STOP")  # arrives before the send job runs
     await run_jobs(deps)
     assert sender.calls == []
-    failed = (await thread(client, contact_id))["messages"][1]
+    failed = (await read_thread(client, contact_id))["messages"][1]
     assert failed["status"] == "failed"
     assert failed["error"]["code"] == "opted_out"
 
@@ -558,8 +539,8 @@ async def test_a_sentence_with_stop_in_it_is_not_an_opt_out(client: Any, deps: D
 
 async def test_reading_a_thread_is_audited(client: Any, deps: Deps) -> None:
     contact_id = await sms_contact(client, deps)
-    await staff_csrf(client, deps)
-    shown = await thread(client, contact_id)
+    await staff_api_headers(client, deps)
+    shown = await read_thread(client, contact_id)
     assert shown["contact_id"] == contact_id
     assert shown["channel"] == "sms"
     assert [m["body"] for m in shown["messages"]] == ["Hej, jeg er bekymret."]
@@ -577,18 +558,18 @@ async def test_replies_are_validated_and_refused_with_clear_answers(
     client: Any, deps: Deps, sender: RecordingSender
 ) -> None:
     contact_id = await sms_contact(client, deps)
-    headers = await staff_csrf(client, deps)
+    headers = await staff_api_headers(client, deps)
     for body in ("", "   ", "x" * 1601):
-        response = await reply(client, contact_id, body, headers)
+        response = await post_reply(client, contact_id, body, headers)
         assert response.status == 400
         assert (await response.json())["error"]["field"] == "body"
-    assert (await reply(client, contact_id, "x" * 1600, headers)).status == 202
+    assert (await post_reply(client, contact_id, "x" * 1600, headers)).status == 202
     bad_json = await client.post(
         f"/api/v1/contacts/{contact_id}/replies", data="not json", headers=headers
     )
     assert bad_json.status == 400
     assert (await bad_json.json())["error"]["field"] == "body"
-    missing = await reply(client, 999999, "Hej", headers)
+    missing = await post_reply(client, 999999, "Hej", headers)
     assert missing.status == 404
     assert (await client.get("/api/v1/contacts/999999/messages")).status == 404
 
@@ -599,7 +580,7 @@ async def test_replies_are_validated_and_refused_with_clear_answers(
     assert form.status == 200
     await run_jobs(deps)
     web_form = next(c for c in await contacts(deps) if c.channel is Channel.WEB_FORM)
-    stored = await reply(client, web_form.id, "Hej", headers)
+    stored = await post_reply(client, web_form.id, "Hej", headers)
     assert stored.status == 201
     assert (await stored.json())["status"] == "available"
 
