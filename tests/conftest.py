@@ -58,6 +58,12 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[_BACKEND] = services.choose_backend()
 
 
+def pytest_unconfigure(config: pytest.Config) -> None:
+    backend = config.stash.get(_BACKEND, None)
+    if backend is not None and backend.redis_url is not None:
+        services.release_redis_db(backend.redis_url)
+
+
 @pytest.fixture(scope="session")
 def backend(pytestconfig: pytest.Config) -> services.Backend:
     return pytestconfig.stash[_BACKEND]

@@ -19,8 +19,10 @@ from dataclasses import dataclass
 
 PG_HOST, PG_PORT = "127.0.0.1", 5432
 REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
-# A Redis database number of its own per run, flushed between tests.
-REDIS_DB = 2 + os.getpid() % 10  # one of 2..11, so parallel runs rarely share one
+# Parallel runs on one machine each claim a Redis database number of their own (2..15) with a
+# key in database 0 that expires, so a run that died does not hold its number for long.
+REDIS_DBS = range(2, 16)
+REDIS_CLAIM_SECONDS = 3 * 3600
 
 
 @dataclass(frozen=True)
@@ -90,12 +92,13 @@ def choose_backend() -> Backend:
     pg, redis = _answers(PG_HOST, PG_PORT), _answers(REDIS_HOST, REDIS_PORT)
     if pg and redis:
         name = f"hotline_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+        redis_db = claim_redis_db()
         return Backend(
             True,
             f"postgresql+asyncpg://{PG_HOST}:{PG_PORT}/{name}",
-            f"redis://{REDIS_HOST}:{REDIS_PORT}/{REDIS_DB}",
+            f"redis://{REDIS_HOST}:{REDIS_PORT}/{redis_db}",
             f"PostgreSQL {PG_HOST}:{PG_PORT} (database {name}) and "
-            f"Redis {REDIS_HOST}:{REDIS_PORT}/{REDIS_DB}",
+            f"Redis {REDIS_HOST}:{REDIS_PORT}/{redis_db}",
         )
     missing = [n for n, ok in (("PostgreSQL", pg), ("Redis", redis)) if not ok]
     if in_ci():
@@ -109,6 +112,32 @@ def choose_backend() -> Backend:
         None,
         f"SQLite + in-process Redis stand-in ({', '.join(missing)} not reachable)",
     )
+
+
+def _claim_key(db: int) -> str:
+    return f"hotline-test-run:{db}"
+
+
+def claim_redis_db() -> int:
+    from redis import Redis
+
+    with Redis(host=REDIS_HOST, port=REDIS_PORT, db=0) as client:
+        for db in REDIS_DBS:
+            if client.set(_claim_key(db), os.getpid(), nx=True, ex=REDIS_CLAIM_SECONDS):
+                return db
+    raise RuntimeError(
+        f"every test Redis database ({REDIS_DBS.start}..{REDIS_DBS.stop - 1}) is claimed by "
+        "another run; wait for one to finish or delete its hotline-test-run:* key in database 0"
+    )
+
+
+def release_redis_db(redis_url: str) -> None:
+    from redis import Redis
+
+    db = int(redis_url.rsplit("/", 1)[1])
+    with Redis(host=REDIS_HOST, port=REDIS_PORT, db=0) as client:
+        if client.get(_claim_key(db)) == str(os.getpid()).encode():
+            client.delete(_claim_key(db))
 
 
 def admin_dsn() -> str:
