@@ -49,12 +49,14 @@ from intake.models import (
 )
 from intake.recordings import FOLDER as RECORDINGS_FOLDER
 from settings import Settings
+from triage import workflow
 from triage.intake_flow import take_in_contact
 from triage.models import (
     ActorKind,
     Case,
     CaseEvent,
     CaseStatus,
+    CloseReason,
     Deadline,
     DeadlineKind,
 )
@@ -1597,12 +1599,17 @@ def _act_on_case(
         )
     if item.state == "new":
         return events
-    case.status = CaseStatus.IN_TRIAGE
+    staff_actor = workflow.Actor.staff(actor)
     triage_started_at = min(case.received_at + TRIAGE_STARTED_AFTER, latest)
-    event(
-        triage_started_at,
-        "status_changed",
-        {"from": CaseStatus.NEW.value, "to": CaseStatus.IN_TRIAGE.value},
+    events.append(
+        workflow.transition(
+            case,
+            CaseStatus.IN_TRIAGE,
+            actor=staff_actor,
+            now=triage_started_at,
+            reason=None,
+            detail=None,
+        )
     )
     if item.state == "in_triage":
         return events
@@ -1612,20 +1619,19 @@ def _act_on_case(
         triage_started_at + CLOSED_AFTER_TRIAGE_AT_LEAST,
     )
     closed_at = min(closed_at, latest)
-    case.status = CaseStatus.CLOSED
-    case.closed_at = closed_at
     deadline = session.scalars(
         select(Deadline).where(Deadline.case_id == case.id, Deadline.kind == DeadlineKind.TRIAGE)
     ).one()
     deadline.met_at = closed_at
-    event(
-        closed_at,
-        "status_changed",
-        {
-            "from": CaseStatus.IN_TRIAGE.value,
-            "to": CaseStatus.CLOSED.value,
-            "outcome": item.state,
-        },
+    events.append(
+        workflow.transition(
+            case,
+            CaseStatus.CLOSED,
+            actor=staff_actor,
+            now=closed_at,
+            reason=CloseReason(item.state),
+            detail=None,
+        )
     )
     return events
 

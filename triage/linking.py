@@ -14,16 +14,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from intake.models import Contact
+from triage import workflow
 from triage.models import (
     ActorKind,
     Case,
     CaseEvent,
     CaseStatus,
-    Deadline,
+    CloseReason,
     LinkProposal,
     LinkReason,
     LinkStatus,
 )
+from triage.states import IllegalTransition
 
 
 class LinkNotPossible(Exception):
@@ -126,15 +128,20 @@ async def _close_if_empty(
     if remaining is not None:
         return
     case = await session.get_one(Case, case_id, with_for_update=True)
-    case.status = CaseStatus.CLOSED
-    case.closed_at = now
-    for deadline in await session.scalars(
-        select(Deadline).where(Deadline.case_id == case_id, Deadline.met_at.is_(None))
-    ):
-        deadline.met_at = now
-    session.add(
-        _event(case_id, None, "case_closed", staff_id, now, outcome="merged", into_case=merged_into)
-    )
+    try:
+        await workflow.change_status(
+            session,
+            case,
+            CaseStatus.CLOSED,
+            actor=workflow.Actor.staff(staff_id),
+            now=now,
+            reason=CloseReason.MERGED,
+            detail={"into_case": merged_into},
+        )
+    except IllegalTransition as exc:
+        raise LinkNotPossible(
+            f"the contact's current case would be left empty, and {exc.message}"
+        ) from None
 
 
 def _event(

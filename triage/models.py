@@ -21,12 +21,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 import access.models  # noqa: F401  (defines staff_users, which cases and case_events reference)
 from db import Base, BigId, UTCDateTime, enum_column
 from intake.models import Channel, ReporterRole
+from triage.states import CaseStatus, CloseReason
 
-
-class CaseStatus(StrEnum):
-    NEW = "new"
-    IN_TRIAGE = "in_triage"
-    CLOSED = "closed"
+__all__ = ["CaseStatus", "CloseReason"]  # re-exported: callers import statuses with the models
 
 
 class DeadlineKind(StrEnum):
@@ -69,6 +66,13 @@ class Case(Base):
     reporter_role: Mapped[ReporterRole] = mapped_column(enum_column(ReporterRole, "reporter_role"))
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_reason: Mapped[CloseReason | None] = mapped_column(
+        enum_column(CloseReason, "close_reason")
+    )
+    # Municipality codes (denmark/municipalities.csv) recorded at triage: where the person of
+    # concern lives and where the reporter lives; routing reads them. None = unknown.
+    subject_municipality: Mapped[int | None] = mapped_column(SmallInteger)
+    reporter_municipality: Mapped[int | None] = mapped_column(SmallInteger)
     is_acute: Mapped[bool] = mapped_column(Boolean, default=False)
     # 0 = acute, 1 = normal: acute cases sort first in the queue.
     queue_rank: Mapped[int] = mapped_column(SmallInteger)

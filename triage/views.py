@@ -6,6 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
+from triage.labels import CLOSE_REASON_LABELS, STATUS_LABELS
 from triage.queue import (
     DEFAULT_PAGE_SIZE,
     MAX_PAGE_SIZE,
@@ -17,7 +18,7 @@ from triage.queue import (
 )
 from web.appkeys import deps_key
 from web.middleware import FieldError
-from web.rendering import render
+from web.rendering import add_globals, render
 
 
 def _page_request(request: web.Request) -> tuple[QueuePosition | None, int]:
@@ -70,5 +71,6 @@ async def queue_page(request: web.Request) -> web.Response:
 
 
 def register(app: web.Application) -> None:
+    add_globals(app, status_labels=STATUS_LABELS, close_reason_labels=CLOSE_REASON_LABELS)
     app.router.add_get("/queue", queue_page, name="queue")
     app.router.add_get("/api/v1/queue", queue_api, name="api_queue")

@@ -32,6 +32,11 @@ def setup(app: web.Application) -> None:
     environment.filters["localtime"] = local_time
 
 
+def add_globals(app: web.Application, **values: Any) -> None:
+    """Names every template may use, e.g. a domain's label tables (set once, at start-up)."""
+    aiohttp_jinja2.get_env(app).globals.update(values)
+
+
 def local_time(
     moment: datetime | None, language: str = DEFAULT_LANGUAGE, style: str = "short"
 ) -> str:
