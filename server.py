@@ -27,7 +27,7 @@ from bootstrap import Deps, build_deps
 from migrations import runner
 from settings import Settings, SettingsError
 from triage.timeline import note_message
-from web import rendering
+from web import api_docs, rendering
 from web.appkeys import deps_key, rate_limiter_key
 from web.csrf import csrf_middleware
 from web.middleware import error_middleware, language_middleware, security_headers_middleware
@@ -98,6 +98,7 @@ def create_app(deps: Deps, *, in_process_worker: bool | None = None) -> web.Appl
     triage.link_views.register(app)
     triage.case_views.register(app)
     access.views.register(app)
+    api_docs.register(app)
     app.router.add_get("/healthz", health, name="health")
     app.router.add_static("/static", str(resources.files("web").joinpath("static")), name="static")
     app.cleanup_ctx.append(_enqueuer)

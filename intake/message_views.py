@@ -8,21 +8,76 @@ POST /api/v1/contacts/{id}/replies   {"body": "…"} → 202 {"id", "status": "p
 
 from __future__ import annotations
 
-import json
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
+from pydantic import BaseModel, Field
 
 from access.models import Role
 from access.service import audit
-from intake import messaging, replies
+from intake import delivery, messaging, replies
 from intake.delivery import Refusal
-from intake.models import Message
+from intake.models import Channel, Message, MessageDirection
+from web.api import operation, read_body
 from web.appkeys import deps_key, staff_key
 from web.middleware import FieldError
 from web.policy import requires_role
 
 MAX_ID = 2**63 - 1
+
+
+class ReplyRefusal(BaseModel):
+    """Why no reply can be sent to this contact."""
+
+    code: str = Field(description="A stable code, e.g. opted_out or no_number.")
+    message: str = Field(description="The reason in a sentence for staff.")
+
+
+class DeliveryError(BaseModel):
+    """Why a message was not delivered, as the provider (or this service) said."""
+
+    code: str = Field(description="The provider's error code (e.g. 30003) or our own code.")
+    message: str | None
+
+
+class ThreadMessage(BaseModel):
+    id: int
+    direction: MessageDirection
+    body: str = Field(description="The text as written.")
+    created_at: datetime
+    status: str = Field(
+        description="received (inbound); outbound: pending, then as the provider reports it "
+        "(queued, sent, delivered, read, undelivered, failed, …); web form: available, then "
+        "read; not_sent when no provider is configured."
+    )
+    status_at: datetime
+    error: DeliveryError | None
+    attempts: int = Field(description="Send attempts so far (outbound).")
+    next_attempt_at: datetime | None = Field(description="When a failed send is tried again.")
+
+
+class Thread(BaseModel):
+    """A contact's messages, oldest first, and whether staff can reply."""
+
+    contact_id: int
+    channel: Channel
+    opted_out: bool = Field(description="The number has opted out (STOP/AFMELD).")
+    can_reply: bool
+    reply_refused: ReplyRefusal | None = Field(description="Why not, when can_reply is false.")
+    messages: list[ThreadMessage]
+
+
+class ReplyBody(BaseModel):
+    body: str = Field(
+        description="The reply's text (surrounding spaces are trimmed).",
+        json_schema_extra={"minLength": 1, "maxLength": delivery.MAX_REPLY_CHARS},
+    )
+
+
+class QueuedReply(BaseModel):
+    id: int = Field(description="The message's id in the thread.")
+    status: str = Field(description="pending (to be sent) or available (web form).")
 
 
 def _contact_id(request: web.Request) -> int:
@@ -53,6 +108,12 @@ def _message(message: Message) -> dict[str, Any]:
 
 
 # Message bodies are the reporters' own words: hotline staff only, every read audited.
+@operation(
+    "Read a contact's thread (audited)",
+    tag="messages",
+    response=Thread,
+    errors=(404,),
+)
 @requires_role(Role.HOTLINE)
 async def thread_api(request: web.Request) -> web.Response:
     contact_id = _contact_id(request)
@@ -83,21 +144,22 @@ async def thread_api(request: web.Request) -> web.Response:
     )
 
 
-async def _reply_body(request: web.Request) -> str:
-    try:
-        posted = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise FieldError("body", 'send JSON like {"body": "…"}') from None
-    body = posted.get("body") if isinstance(posted, dict) else None
-    if not isinstance(body, str):
-        raise FieldError("body", 'send JSON like {"body": "…"}: the reply text is missing')
-    return body
-
-
+@operation(
+    "Reply to a contact",
+    tag="messages",
+    body=ReplyBody,
+    response=QueuedReply,
+    status=202,
+    other_statuses=(201,),
+    errors=(404, 409),
+    description="SMS and WhatsApp: 202, stored as pending and sent by a job. Web form: 201, "
+    "stored as available; the reporter reads it on the follow-up page with the receipt code. "
+    "409 when the contact cannot be replied to (reason: a code as in reply_refused).",
+)
 @requires_role(Role.HOTLINE)
 async def reply_api(request: web.Request) -> web.Response:
     contact_id = _contact_id(request)
-    body = await _reply_body(request)
+    body = (await read_body(request, ReplyBody)).body
     try:
         queued = await replies.reply(
             request.app[deps_key], contact_id=contact_id, body=body, staff=request[staff_key]

@@ -11,6 +11,7 @@ from aiohttp import web
 from access.models import Role
 from access.service import audit
 from intake.models import Recording
+from web.api import operation
 from web.appkeys import deps_key, staff_key
 from web.policy import requires_role
 
@@ -18,6 +19,14 @@ MAX_ID = 2**63 - 1
 
 
 # A voicemail is the caller's own voice: hotline staff only, every play audited.
+@operation(
+    "Play a voicemail or recorded call (audited)",
+    tag="calls",
+    content_type="audio/*",
+    errors=(404,),
+    description="The stored audio file in the type the provider gave it (e.g. audio/x-wav). "
+    "404 until the fetch job has stored it.",
+)
 @requires_role(Role.HOTLINE)
 async def recording_audio(request: web.Request) -> web.StreamResponse:
     recording_id = int(request.match_info["recording_id"])

@@ -2,16 +2,36 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
+from pydantic import BaseModel, Field
 
 from triage import linking
-from triage.models import LinkProposal
+from triage.models import LinkProposal as ProposalRow
+from triage.models import LinkReason, LinkStatus
+from web.api import operation
 from web.appkeys import deps_key, staff_key
 
 
-def _as_json(proposal: LinkProposal) -> dict[str, Any]:
+class LinkProposal(BaseModel):
+    """A proposal that a contact joins another open case (same phone or e-mail)."""
+
+    id: int
+    contact_id: int = Field(description="The contact that would move.")
+    case_id: int = Field(description="The open case it would join.")
+    reason: LinkReason
+    status: LinkStatus
+    created_at: datetime
+    decided_at: datetime | None = Field(description="When staff confirmed or rejected it.")
+
+
+class LinkProposalList(BaseModel):
+    items: list[LinkProposal]
+
+
+def _as_json(proposal: ProposalRow) -> dict[str, Any]:
     return {
         "id": proposal.id,
         "contact_id": proposal.contact_id,
@@ -23,6 +43,11 @@ def _as_json(proposal: LinkProposal) -> dict[str, Any]:
     }
 
 
+@operation(
+    "List the open link proposals that involve a case, either way round",
+    tag="linking",
+    response=LinkProposalList,
+)
 async def list_proposals(request: web.Request) -> web.Response:
     case_id = int(request.match_info["case_id"])
     async with request.app[deps_key].sessions() as session:
@@ -50,15 +75,34 @@ async def _decide(request: web.Request, *, confirm: bool) -> web.Response:
     return web.json_response(_as_json(proposal))
 
 
+@operation(
+    "Confirm a link proposal: the contact moves into the proposed case",
+    tag="linking",
+    response=LinkProposal,
+    errors=(404, 409),
+    description="A case left without contacts is closed as merged.",
+)
 async def confirm(request: web.Request) -> web.Response:
     return await _decide(request, confirm=True)
 
 
+@operation(
+    "Reject a link proposal: nothing moves",
+    tag="linking",
+    response=LinkProposal,
+    errors=(404, 409),
+)
 async def reject(request: web.Request) -> web.Response:
     return await _decide(request, confirm=False)
 
 
 def register(app: web.Application) -> None:
-    app.router.add_get(r"/api/v1/cases/{case_id:\d+}/link-proposals", list_proposals)
-    app.router.add_post(r"/api/v1/link-proposals/{proposal_id:\d+}/confirm", confirm)
-    app.router.add_post(r"/api/v1/link-proposals/{proposal_id:\d+}/reject", reject)
+    app.router.add_get(
+        r"/api/v1/cases/{case_id:\d+}/link-proposals", list_proposals, name="api_link_proposals"
+    )
+    app.router.add_post(
+        r"/api/v1/link-proposals/{proposal_id:\d+}/confirm", confirm, name="api_link_confirm"
+    )
+    app.router.add_post(
+        r"/api/v1/link-proposals/{proposal_id:\d+}/reject", reject, name="api_link_reject"
+    )

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
+from pydantic import BaseModel, Field
 
+from intake.models import Channel, ReporterRole
 from triage.labels import CLOSE_REASON_LABELS, STATUS_LABELS
+from triage.models import CaseStatus
 from triage.queue import (
     DEFAULT_PAGE_SIZE,
     MAX_PAGE_SIZE,
@@ -16,9 +20,45 @@ from triage.queue import (
     QueueRow,
     open_cases,
 )
+from web.api import operation
 from web.appkeys import deps_key
 from web.middleware import FieldError
 from web.rendering import add_globals, render
+
+
+class QueueQuery(BaseModel):
+    """The page to fetch (checked by `_page_request`, with messages naming the parameter)."""
+
+    limit: int = Field(
+        DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE, description="How many cases per page."
+    )
+    cursor: str | None = Field(
+        None, description="The previous page's next_cursor; leave out for the first page."
+    )
+
+
+class QueueItem(BaseModel):
+    """An open case as the queue lists it."""
+
+    id: int = Field(description="The case's id (GET /cases/{id} is its page).")
+    reference: str = Field(description="The case reference staff use, e.g. NAT-2026-00042.")
+    hotline: str = Field(description="The hotline's id, e.g. national or copenhagen.")
+    channel: Channel
+    reporter_role: ReporterRole
+    status: CaseStatus
+    acute: bool = Field(description="A safety question was answered yes: listed first.")
+    received_at: datetime
+    due_at: datetime = Field(description="The deadline the queue is ordered by.")
+    assignee: str | None = Field(description="The assigned staff member's name, if any.")
+
+
+class QueueListing(BaseModel):
+    """One page of the queue: acute cases first, then by the nearest deadline."""
+
+    items: list[QueueItem]
+    next_cursor: str | None = Field(
+        description="Pass as cursor for the next page; null at the end."
+    )
 
 
 def _page_request(request: web.Request) -> tuple[QueuePosition | None, int]:
@@ -56,6 +96,13 @@ def _as_json(row: QueueRow) -> dict[str, Any]:
     }
 
 
+@operation(
+    "List open cases, one page at a time",
+    tag="queue",
+    query=QueueQuery,
+    response=QueueListing,
+    errors=(400,),
+)
 async def queue_api(request: web.Request) -> web.Response:
     page = await _load(request)
     return web.json_response(

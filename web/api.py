@@ -36,6 +36,11 @@ class Operation:
     # The answer's status when it succeeds, and the error statuses it may give.
     status: int = 200
     errors: tuple[int, ...] = ()
+    # Further success statuses with the same answer (e.g. 201 beside 202), a longer text for
+    # the document, and the answer's media type when it is not JSON (e.g. "audio/*": bytes).
+    other_statuses: tuple[int, ...] = ()
+    description: str = ""
+    content_type: str | None = None
 
 
 def operation(
@@ -47,9 +52,23 @@ def operation(
     response: type[BaseModel] | None = None,
     status: int = 200,
     errors: tuple[int, ...] = (),
+    other_statuses: tuple[int, ...] = (),
+    description: str = "",
+    content_type: str | None = None,
 ) -> Callable[[H], H]:
-    """Describe an API handler for the OpenAPI document."""
-    described = Operation(summary, tag, query, body, response, status, errors)
+    """Describe an API handler for the OpenAPI document (web/openapi.py builds it)."""
+    described = Operation(
+        summary,
+        tag,
+        query,
+        body,
+        response,
+        status,
+        errors,
+        other_statuses=other_statuses,
+        description=description,
+        content_type=content_type,
+    )
 
     def mark(handler: H) -> H:
         setattr(handler, _OPERATION, described)

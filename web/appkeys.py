@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from db import RowInserter
     from intake.chat_bus import ChatBus
     from intake.messaging import CaseTimeline
+    from web.openapi import CachedDocument
     from web.ratelimit import RateLimiter
 
 deps_key: web.AppKey[Deps] = web.AppKey("deps")
@@ -23,6 +24,8 @@ rate_limiter_key: web.AppKey[RateLimiter] = web.AppKey("rate_limiter")
 staff_key: web.RequestKey[Staff | None] = web.RequestKey("staff")
 language_key: web.RequestKey[str] = web.RequestKey("language")
 csrf_failed_key: web.RequestKey[bool] = web.RequestKey("csrf_failed")
+# The OpenAPI document, built at its first request (web/api_docs.py).
+openapi_document_key: web.AppKey[CachedDocument] = web.AppKey("openapi_document")
 chat_bus_key: web.AppKey[ChatBus] = web.AppKey("chat_bus")
 # Per process: the timers that miss a waiting chat nobody accepted, by chat id.
 chat_timers_key: web.AppKey[dict[int, asyncio.Task[None]]] = web.AppKey("chat_timers")

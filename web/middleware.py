@@ -1,7 +1,7 @@
 """Cross-cutting request handling: language, security headers, and errors as clear answers.
 
-Every error, raised anywhere, leaves as a page in the user's language or, under /api/, as JSON
-`{"error": {"code": ..., "message": ..., "field": ...}}`. Never a stack trace.
+Every error, raised anywhere, leaves as a page in the user's language or, under /api/ (but for
+its pages), as JSON `{"error": {"code": ..., "message": ..., "field": ...}}`. Never a stack trace.
 """
 
 from __future__ import annotations
@@ -18,6 +18,10 @@ from web.rendering import gettext_for, render
 log = structlog.get_logger(__name__)
 
 API_PREFIX = "/api/"
+# Pages for people under /api/ (the API's reference): their errors are pages too, and an
+# anonymous visitor is sent to the login form rather than answered 401.
+API_REFERENCE_PAGE = "/api/docs"
+API_PAGES = frozenset({API_REFERENCE_PAGE})
 
 
 class FieldError(Exception):
@@ -48,7 +52,7 @@ _MESSAGES = {
 
 
 def wants_json(request: web.Request) -> bool:
-    return request.path.startswith(API_PREFIX)
+    return request.path.startswith(API_PREFIX) and request.path not in API_PAGES
 
 
 def error_response(

@@ -426,6 +426,25 @@ def test_a_case_opens_from_the_queue_without_axe_violations(browser: Browser, si
         context.close()
 
 
+def test_the_api_reference_has_no_axe_violations(browser: Browser, site: Site) -> None:
+    context = _context(browser, site, bypass_csp=True)
+    try:
+        page = context.new_page()
+        log_in(page)
+        page.goto("/api/docs")
+        expect(page.get_by_role("heading", level=1)).to_have_text("API-reference")
+        expect(page.locator("#schema-QueueItem")).to_be_visible()
+        found = {"API reference": _axe_violations(page)}
+        page.goto("/api/docs?lang=en")
+        expect(page.get_by_role("heading", level=1)).to_have_text("API reference")
+        page.get_by_role("link", name="QueueItem").first.click()
+        expect(page.locator("#schema-QueueItem")).to_be_in_viewport()
+        found["API reference in English"] = _axe_violations(page)
+        assert not any(found.values()), "axe-core found violations:\n" + _describe(found)
+    finally:
+        context.close()
+
+
 def test_the_form_fits_a_phone_screen(browser: Browser, site: Site) -> None:
     context = _context(
         browser,
