@@ -22,9 +22,8 @@ from intake.models import Channel, Message, MessageDirection
 from web.api import operation, read_body
 from web.appkeys import deps_key, staff_key
 from web.middleware import FieldError
+from web.path_ids import path_id
 from web.policy import requires_role
-
-MAX_ID = 2**63 - 1
 
 
 class ReplyRefusal(BaseModel):
@@ -81,10 +80,7 @@ class QueuedReply(BaseModel):
 
 
 def _contact_id(request: web.Request) -> int:
-    contact_id = int(request.match_info["contact_id"])
-    if contact_id > MAX_ID:
-        raise web.HTTPNotFound(reason="no contact has this id")
-    return contact_id
+    return path_id(request, "contact_id", missing="no contact has this id")
 
 
 def _refusal(refusal: Refusal | None) -> dict[str, str] | None:

@@ -13,9 +13,8 @@ from access.service import audit
 from intake.models import Recording
 from web.api import operation
 from web.appkeys import deps_key, staff_key
+from web.path_ids import path_id
 from web.policy import requires_role
-
-MAX_ID = 2**63 - 1
 
 
 # A voicemail is the caller's own voice: hotline staff only, every play audited.
@@ -29,9 +28,7 @@ MAX_ID = 2**63 - 1
 )
 @requires_role(Role.HOTLINE)
 async def recording_audio(request: web.Request) -> web.StreamResponse:
-    recording_id = int(request.match_info["recording_id"])
-    if recording_id > MAX_ID:
-        raise web.HTTPNotFound(reason="no recording has this id")
+    recording_id = path_id(request, "recording_id", missing="no recording has this id")
     deps = request.app[deps_key]
     async with deps.sessions() as session, session.begin():
         recording = await session.get(Recording, recording_id)

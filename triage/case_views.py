@@ -19,10 +19,9 @@ from intake.concern_form import FieldProblem
 from triage import case_page, linking
 from web.appkeys import deps_key, staff_key
 from web.i18n import N_
+from web.path_ids import path_id
 from web.policy import requires_role
 from web.rendering import render, see_other
-
-MAX_ID = 2**63 - 1
 
 # The refusals of intake/delivery.py, in words the page translates.
 REFUSALS = {
@@ -46,10 +45,7 @@ ALREADY_DECIDED = N_("This link proposal was already decided, or its case has cl
 
 
 def _id(request: web.Request, name: str) -> int:
-    value = int(request.match_info[name])
-    if value > MAX_ID:
-        raise web.HTTPNotFound(reason="no such case")
-    return value
+    return path_id(request, name, missing="no such case")
 
 
 def refusal_text(refusal: delivery.Refusal | None) -> str | None:

@@ -13,6 +13,7 @@ from triage.models import LinkProposal as ProposalRow
 from triage.models import LinkReason, LinkStatus
 from web.api import operation
 from web.appkeys import deps_key, staff_key
+from web.path_ids import path_id
 
 
 class LinkProposal(BaseModel):
@@ -49,7 +50,7 @@ def _as_json(proposal: ProposalRow) -> dict[str, Any]:
     response=LinkProposalList,
 )
 async def list_proposals(request: web.Request) -> web.Response:
-    case_id = int(request.match_info["case_id"])
+    case_id = path_id(request, "case_id", missing="no case has this id")
     async with request.app[deps_key].sessions() as session:
         proposals = await linking.proposals_for_case(session, case_id)
     return web.json_response({"items": [_as_json(p) for p in proposals]})
@@ -63,7 +64,7 @@ async def _decide(request: web.Request, *, confirm: bool) -> web.Response:
         async with deps.sessions() as session, session.begin():
             proposal = await linking.decide(
                 session,
-                int(request.match_info["proposal_id"]),
+                path_id(request, "proposal_id", missing="no such link proposal"),
                 confirm=confirm,
                 staff_id=staff.id,
                 now=deps.clock.now(),
