@@ -21,6 +21,7 @@ import integrations.twilio.messaging_webhooks
 import integrations.twilio.voice_webhooks
 import triage.case_views
 import triage.link_views
+import triage.triage_views
 import triage.views
 from access.guard import access_middleware
 from bootstrap import Deps, build_deps
@@ -97,6 +98,7 @@ def create_app(deps: Deps, *, in_process_worker: bool | None = None) -> web.Appl
     triage.views.register(app)
     triage.link_views.register(app)
     triage.case_views.register(app)
+    triage.triage_views.register(app)
     access.views.register(app)
     api_docs.register(app)
     app.router.add_get("/healthz", health, name="health")

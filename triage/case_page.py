@@ -16,6 +16,7 @@ from intake import delivery
 from intake.models import Call, Contact, Hotline, Message, PhoneOptOut, Recording
 from triage.linking import proposals_for_case
 from triage.models import Case, CaseEvent, Deadline, DeadlineKind, LinkProposal
+from triage.triage_service import TriageState, load_state
 
 
 @dataclass
@@ -51,6 +52,7 @@ class CasePage:
     proposals: list[ProposalView]
     events: list[CaseEvent]
     staff_names: dict[int, str]
+    triage: TriageState | None = None
 
     @property
     def message_count(self) -> int:
@@ -162,4 +164,5 @@ async def load(session: AsyncSession, case_id: int) -> CasePage | None:
         proposals=proposal_views,
         events=events,
         staff_names=staff_names,
+        triage=await load_state(session, case_id),
     )

@@ -52,7 +52,7 @@ def refusal_text(refusal: delivery.Refusal | None) -> str | None:
     return None if refusal is None else REFUSALS.get(refusal.code, refusal.message)
 
 
-async def _show(
+async def show_case(
     request: web.Request,
     case_id: int,
     *,
@@ -89,7 +89,7 @@ async def _show(
 # Decrypted reporter details, messages and voicemails: hotline staff only, like the thread API.
 @requires_role(Role.HOTLINE)
 async def case_view(request: web.Request) -> web.Response:
-    return await _show(request, _id(request, "case_id"))
+    return await show_case(request, _id(request, "case_id"))
 
 
 @requires_role(Role.HOTLINE)
@@ -117,7 +117,7 @@ async def reply(request: web.Request) -> web.Response:
         problem = FieldProblem(REFUSALS.get(exc.code, exc.message))
         status = 409
     if problem is not None:
-        return await _show(
+        return await show_case(
             request, case_id, status=status, errors={field_name: problem}, values={field_name: body}
         )
     return see_other(f"/cases/{case_id}#contact-{contact_id}")
@@ -138,7 +138,7 @@ async def _decide(request: web.Request, *, confirm: bool) -> web.Response:
                 session, proposal_id, confirm=confirm, staff_id=staff.id, now=deps.clock.now()
             )
     except linking.LinkNotPossible:
-        return await _show(
+        return await show_case(
             request,
             case_id,
             status=409,

@@ -11,6 +11,7 @@ from sqlalchemy import (
     Boolean,
     ForeignKey,
     Index,
+    Integer,
     SmallInteger,
     String,
     UniqueConstraint,
@@ -19,11 +20,13 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 import access.models  # noqa: F401  (defines staff_users, which cases and case_events reference)
-from db import Base, BigId, UTCDateTime, enum_column
+from db import Base, BigId, EncryptedJSON, EncryptedText, UTCDateTime, enum_column
 from intake.models import Channel, ReporterRole
 from triage.states import CaseStatus, CloseReason
+from triage.triage_form import TriageOutcome
 
-__all__ = ["CaseStatus", "CloseReason"]  # re-exported: callers import statuses with the models
+# Re-exported: callers import statuses and outcomes with the models.
+__all__ = ["CaseStatus", "CloseReason", "TriageOutcome"]
 
 
 class DeadlineKind(StrEnum):
@@ -145,3 +148,73 @@ class LinkProposal(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+
+
+class TriageStatus(StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+
+
+class TriageRecord(Base):
+    """One structured triage of a case (triage/triage_form.py): a draft, or a submitted record.
+
+    A case has at most one draft; submitted records stay as its triage history. The answers are
+    the person's and the reporter's details, so they are encrypted as a whole.
+    """
+
+    __tablename__ = "triage_records"
+    __table_args__ = (
+        Index(
+            "uq_triage_records_one_draft",
+            "case_id",
+            unique=True,
+            postgresql_where=text("status = 'draft'"),
+            sqlite_where=text("status = 'draft'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    # The form version the answers were given in (triage_form.FORMS).
+    form_version: Mapped[int] = mapped_column(SmallInteger)
+    status: Mapped[TriageStatus] = mapped_column(enum_column(TriageStatus, "triage_status"))
+    answers: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON)
+    outcome: Mapped[TriageOutcome | None] = mapped_column(
+        enum_column(TriageOutcome, "triage_outcome")
+    )
+    # Optimistic concurrency: a save names the revision it was based on. It grows per case, across
+    # records, so a save based on an older record can never match a newer one.
+    revision: Mapped[int] = mapped_column(Integer)
+    created_by: Mapped[int] = mapped_column(ForeignKey("staff_users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_by: Mapped[int] = mapped_column(ForeignKey("staff_users.id"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    submitted_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class NotificationStatus(StrEnum):
+    OPEN = "open"
+    SENT = "sent"
+
+
+class ChildWelfareNotification(Base):
+    """A notification (underretning) to a child's municipality, required by a triage of a minor
+    whose welfare is at risk; tracked on the case, apart from the Infohus route."""
+
+    __tablename__ = "child_welfare_notifications"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    triage_record_id: Mapped[int | None] = mapped_column(ForeignKey("triage_records.id"))
+    # The child's municipality (denmark/municipalities.csv).
+    municipality: Mapped[int] = mapped_column(SmallInteger)
+    status: Mapped[NotificationStatus] = mapped_column(
+        enum_column(NotificationStatus, "notification_status")
+    )
+    created_by: Mapped[int] = mapped_column(ForeignKey("staff_users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # How it was sent (e.g. "digital post to the municipality's children's unit"): free text.
+    sent_how: Mapped[str | None] = mapped_column(EncryptedText)

@@ -35,6 +35,8 @@ MODEL_TABLES = {
     "link_proposals",
     "calls",
     "recordings",
+    "triage_records",
+    "child_welfare_notifications",
 }
 
 

@@ -101,3 +101,10 @@ def test_personal_fields_on_contacts_are_encrypted_types() -> None:
     for column in personal:
         assert isinstance(column.type, EncryptedText), column.name
     assert isinstance(contacts.c.answers.type, EncryptedJSON)
+
+
+def test_triage_answers_and_notification_texts_are_encrypted_types() -> None:
+    # The triage form's answers hold the person's and the reporter's details.
+    assert isinstance(Base.metadata.tables["triage_records"].c.answers.type, EncryptedJSON)
+    notifications = Base.metadata.tables["child_welfare_notifications"]
+    assert isinstance(notifications.c.sent_how.type, EncryptedText)
