@@ -7,7 +7,8 @@ A span may close at "24:00" (midnight); spans do not cross midnight (split them 
 
 Closed dates (public holidays, when the hotline closes on them) are local dates. Whether a
 hotline closes on holidays is configuration (HOTLINE_CLOSED_ON_HOLIDAYS, default off: the
-national line is open 08–22 every day of the year); `danish_closed_dates` gives the dates.
+national line is open 08–22 every day of the year); `danish_closed_dates` gives the dates, as
+computed by `denmark.closed_days` (shared with business-hours deadlines, triage/deadline_clock.py).
 """
 
 from __future__ import annotations
@@ -16,17 +17,16 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-import holidays
+from denmark import closed_days
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DANISH_DAY_NAMES = ("mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag", "søndag")
-# Days Danish public offices close on besides the statutory holidays.
-_EXTRA_CLOSED = ((12, 24), (12, 31))
 
 OpeningHours = Mapping[str, Sequence[Sequence[str]]]
 
 
-def _minutes(clock: str) -> int:
+def minute_of_day(clock: str) -> int:
+    """Minutes after midnight of "HH:MM" (00:00 to 24:00)."""
     hours, minutes = clock.split(":")
     value = int(hours) * 60 + int(minutes)
     if not 0 <= value <= 24 * 60 or not 0 <= int(minutes) < 60:
@@ -48,17 +48,14 @@ def is_open(
         return False
     now = local.hour * 60 + local.minute
     for opening, closing in opening_hours.get(DAYS[local.weekday()], ()):
-        if _minutes(opening) <= now < _minutes(closing):
+        if minute_of_day(opening) <= now < minute_of_day(closing):
             return True
     return False
 
 
 def danish_closed_dates(years: Iterable[int]) -> frozenset[date]:
     """Danish public holidays plus Christmas Eve and New Year's Eve, for the given years."""
-    dates: set[date] = set(holidays.country_holidays("DK", years=list(years)).keys())
-    for year in years:
-        dates.update(date(year, month, day) for month, day in _EXTRA_CLOSED)
-    return frozenset(dates)
+    return closed_days.closed_dates_in(years, closed_days.DEFAULT_CLOSURES)
 
 
 def closed_dates_for(moment: datetime, *, closed_on_holidays: bool) -> frozenset[date]:

@@ -22,21 +22,13 @@ from sqlalchemy.orm import Mapped, mapped_column
 import access.models  # noqa: F401  (defines staff_users, which cases and case_events reference)
 from db import Base, BigId, EncryptedJSON, EncryptedText, UTCDateTime, enum_column
 from intake.models import Channel, ReporterRole
+from triage.deadline_clock import ClockMode, DeadlineKind
 from triage.states import CaseStatus, CloseReason
 from triage.triage_form import TriageOutcome
 
-# Re-exported: callers import statuses and outcomes with the models.
-__all__ = ["CaseStatus", "CloseReason", "TriageOutcome"]
-
-
-class DeadlineKind(StrEnum):
-    TRIAGE = "triage"
-    VISITATION = "visitation"
-
-
-class ClockMode(StrEnum):
-    CALENDAR = "calendar"
-    BUSINESS_HOURS = "business_hours"
+# Re-exported: callers import statuses, outcomes and deadline enums with the models; the pure
+# modules that own them import no SQLAlchemy.
+__all__ = ["CaseStatus", "ClockMode", "CloseReason", "DeadlineKind", "TriageOutcome"]
 
 
 class ActorKind(StrEnum):
