@@ -26,6 +26,7 @@ from worker import Sweeper
 
 # Tables emptied between tests (hotlines are reference data from the migration and stay).
 TABLES = (
+    "routings",
     "chats",
     "recordings",
     "calls",
@@ -40,6 +41,7 @@ TABLES = (
     "audit_entries",
     "staff_sessions",
     "staff_users",
+    "partner_units",
 )
 
 SECRET_KEY = "test-secret-key-test-secret-key-test-secret"

@@ -16,6 +16,7 @@ from intake import delivery
 from intake.models import Call, Contact, Hotline, Message, PhoneOptOut, Recording
 from triage.linking import proposals_for_case
 from triage.models import Case, CaseEvent, Deadline, DeadlineKind, LinkProposal
+from triage.routing_service import RoutingSection, case_section
 
 
 @dataclass
@@ -51,6 +52,8 @@ class CasePage:
     proposals: list[ProposalView]
     events: list[CaseEvent]
     staff_names: dict[int, str]
+    # Routing to a partner unit: the proposal and every routing (triage/_routing.html).
+    routing: RoutingSection | None = None
 
     @property
     def message_count(self) -> int:
@@ -162,4 +165,5 @@ async def load(session: AsyncSession, case_id: int) -> CasePage | None:
         proposals=proposal_views,
         events=events,
         staff_names=staff_names,
+        routing=await case_section(session, case),
     )

@@ -35,6 +35,8 @@ MODEL_TABLES = {
     "link_proposals",
     "calls",
     "recordings",
+    "partner_units",
+    "routings",
 }
 
 
