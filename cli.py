@@ -50,6 +50,13 @@ def _staff_add(settings: Settings, args: argparse.Namespace) -> int:
     from access.service import AccountExists, create_user
     from bootstrap import build_deps
 
+    if args.role == Role.COORDINATOR.value and args.unit is None:
+        print(
+            "error: a coordinator belongs to a partner unit: give --unit ID "
+            "(an administrator adds units under /admin/partner-units)",
+            file=sys.stderr,
+        )
+        return 2
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
@@ -70,6 +77,7 @@ def _staff_add(settings: Settings, args: argparse.Namespace) -> int:
                 password=password,
                 role=Role(args.role),
                 now=deps.clock.now(),
+                partner_unit_id=args.unit,
             )
     except AccountExists:
         print(f"error: a staff account named {args.username!r} already exists", file=sys.stderr)
@@ -212,6 +220,13 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["hotline", "coordinator", "admin"],
         default="hotline",
         help="default: hotline",
+    )
+    add.add_argument(
+        "--unit",
+        type=int,
+        metavar="ID",
+        help="coordinators: the id of their partner unit (see /admin/partner-units); they see "
+        "only its routings",
     )
     add.add_argument(
         "--password-stdin",

@@ -25,7 +25,7 @@ from typing import Any, Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from access.models import Role, StaffUser
+from access.models import PartnerUnit, Role, StaffUser, UnitKind
 from access.service import AccountExists, create_user
 from bootstrap import Deps, build_deps
 from clock import Clock
@@ -59,6 +59,8 @@ from triage.models import (
     CloseReason,
     Deadline,
     DeadlineKind,
+    NoticeStatus,
+    Routing,
 )
 
 DEMO_USERNAME = "demo"
@@ -71,13 +73,37 @@ DEMO_STAFF: tuple[tuple[str, str, Role], ...] = (
 )
 
 # What became of a contact: "waiting" = not taken in yet (the worker's sweeper picks it up);
-# "not_justified" and "advice_only" are closed cases with that outcome.
-State = Literal["waiting", "new", "in_triage", "not_justified", "advice_only"]
+# "not_justified" and "advice_only" are closed cases with that outcome; "justified" waits to be
+# routed; "routed" and "acknowledged" went to the partner unit of the person's municipality.
+State = Literal[
+    "waiting",
+    "new",
+    "in_triage",
+    "justified",
+    "routed",
+    "acknowledged",
+    "not_justified",
+    "advice_only",
+]
+
+# Partner units (name, kind, covered municipality codes, mailbox). The addresses end in
+# .invalid, a domain that can never exist: a demo database never mails anyone.
+DEMO_UNITS: tuple[tuple[str, UnitKind, tuple[int, ...], str], ...] = (
+    ("Infohus København", UnitKind.COORDINATION_UNIT, (101,), "infohus@koebenhavn.example.invalid"),
+    ("Infohus Frederiksberg", UnitKind.INFOHUS, (147,), "infohus@frederiksberg.example.invalid"),
+    ("Infohus Aarhus", UnitKind.INFOHUS, (751,), "infohus@aarhus.example.invalid"),
+)
+DEMO_COORDINATOR_UNIT = "Infohus København"
+DEMO_LEGAL_BASIS = "Retsplejeloven § 115, stk. 2"
 
 # How long after receipt the worker took the contact in, and when staff acted on its case.
 TAKEN_IN_AFTER = timedelta(seconds=40)
 ASSIGNED_AFTER = timedelta(minutes=25)
 TRIAGE_STARTED_AFTER = timedelta(minutes=50)
+# Justified after triage began, routed after that, acknowledged by the unit later.
+JUSTIFIED_AFTER_TRIAGE = timedelta(minutes=40)
+ROUTED_AFTER_JUSTIFIED = timedelta(minutes=20)
+ACKNOWLEDGED_AFTER_ROUTED = timedelta(hours=2)
 CLOSED_AFTER_TRIAGE_AT_LEAST = timedelta(minutes=10)
 # Staff actions never land in the future or in the last moments before "now".
 LATEST_ACTION_BEFORE_NOW = timedelta(minutes=2)
@@ -259,7 +285,7 @@ DEMO_CONTACTS: tuple[DemoContact, ...] = (
             municipality="101",
             safety=_safety(violence="unknown"),
         ),
-        "in_triage",
+        "acknowledged",
         name="Susanne Madsen",
         phone="20 12 34 56",
         call=_answered("duty-1", 14 * 60),
@@ -282,7 +308,7 @@ DEMO_CONTACTS: tuple[DemoContact, ...] = (
             change="Han var tidligere social; nu sidder han alene i frikvartererne.",
             safety=_safety(),
         ),
-        "in_triage",
+        "routed",
         name="Jonas Brandt",
         organisation="Folkeskole på Amager",
         email="jonas.brandt@example.org",
@@ -1125,7 +1151,7 @@ DEMO_CONTACTS: tuple[DemoContact, ...] = (
             municipality="147",
             safety=_safety(threats="unknown", weapons="unknown"),
         ),
-        "new",
+        "justified",
         language="en",
         name="Linnea",
         phone="whatsapp:+46701740652",
@@ -1215,8 +1241,9 @@ def _load(deps: Deps) -> str:
             exists = session.scalar(select(StaffUser.id).where(StaffUser.username == DEMO_USERNAME))
             if exists is not None:
                 return _already_loaded(deps.settings)
-            staff = _create_staff(session, now)
-            loaded = _load_contacts(session, deps, staff, now)
+            units = _create_units(session, now)
+            staff = _create_staff(session, now, units)
+            loaded = _load_contacts(session, deps, staff, units, now)
     except AccountExists:
         # Another `hotline demo` created the logins first; this transaction rolled back whole.
         return _already_loaded(deps.settings)
@@ -1231,7 +1258,27 @@ def _close(deps: Deps) -> None:
     deps.redis.close()
 
 
-def _create_staff(session: Session, now: datetime) -> dict[str, int]:
+def _create_units(session: Session, now: datetime) -> dict[int, PartnerUnit]:
+    """The demo's partner units, by the municipality codes they cover."""
+    covering: dict[int, PartnerUnit] = {}
+    for name, kind, codes, email in DEMO_UNITS:
+        unit = PartnerUnit(
+            name=name,
+            kind=kind,
+            email=email,
+            municipalities=list(codes),
+            active=True,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(unit)
+        session.flush()
+        covering.update(dict.fromkeys(codes, unit))
+    return covering
+
+
+def _create_staff(session: Session, now: datetime, units: dict[int, PartnerUnit]) -> dict[str, int]:
+    coordinator_unit = next(u.id for u in units.values() if u.name == DEMO_COORDINATOR_UNIT)
     ids: dict[str, int] = {}
     for username, display_name, role in DEMO_STAFF:
         user = create_user(
@@ -1241,12 +1288,19 @@ def _create_staff(session: Session, now: datetime) -> dict[str, int]:
             password=DEMO_PASSWORD,
             role=role,
             now=now,
+            partner_unit_id=coordinator_unit if role is Role.COORDINATOR else None,
         )
         ids[username] = user.id
     return ids
 
 
-def _load_contacts(session: Session, deps: Deps, staff: dict[str, int], now: datetime) -> _Loaded:
+def _load_contacts(
+    session: Session,
+    deps: Deps,
+    staff: dict[str, int],
+    units: dict[int, PartnerUnit],
+    now: datetime,
+) -> _Loaded:
     loaded = _Loaded(Counter(), {}, Counter())
     hotlines = {h.id: h for h in session.scalars(select(Hotline)).all()}
     closed = opening_hours.closed_dates_for(
@@ -1288,6 +1342,7 @@ def _load_contacts(session: Session, deps: Deps, staff: dict[str, int], now: dat
         assert case_id is not None
         case = session.get_one(Case, case_id)
         events = _act_on_case(session, case, item, staff, now)
+        events += _route(session, case, item, staff=staff, units=units, now=now)
         events += _thread(session, contact, item, staff=staff, case=case, now=now, loaded=loaded)
         # The timeline in the order things happened (staff actions and messages interleave).
         events.sort(key=lambda event: event.at)
@@ -1611,7 +1666,7 @@ def _act_on_case(
             detail=None,
         )
     )
-    if item.state == "in_triage":
+    if item.state in ("in_triage", "justified", "routed", "acknowledged"):
         return events
     # A quick call can be closed soon after receipt, but never before its triage began.
     closed_at = max(
@@ -1631,6 +1686,80 @@ def _act_on_case(
             now=closed_at,
             reason=CloseReason(item.state),
             detail=None,
+        )
+    )
+    return events
+
+
+def _route(
+    session: Session,
+    case: Case,
+    item: DemoContact,
+    *,
+    staff: dict[str, int],
+    units: dict[int, PartnerUnit],
+    now: datetime,
+) -> list[CaseEvent]:
+    """Justify a triaged case and, for the later states, route it and acknowledge it, as
+    triage/routing_service.py does (the notice shown as logged in console mode)."""
+    if item.state not in ("justified", "routed", "acknowledged"):
+        return []
+    latest = max(now - LATEST_ACTION_BEFORE_NOW, case.opened_at)
+    hotline_staff = workflow.Actor.staff(staff[item.assignee or DEMO_USERNAME])
+    case.subject_municipality = int(item.answers["municipality"])
+    justified_at = min(case.received_at + TRIAGE_STARTED_AFTER + JUSTIFIED_AFTER_TRIAGE, latest)
+    deadline = session.scalars(
+        select(Deadline).where(Deadline.case_id == case.id, Deadline.kind == DeadlineKind.TRIAGE)
+    ).one()
+    deadline.met_at = justified_at
+    events = [
+        workflow.transition(
+            case,
+            CaseStatus.JUSTIFIED,
+            actor=hotline_staff,
+            now=justified_at,
+            reason=None,
+            detail=None,
+        )
+    ]
+    if item.state == "justified":
+        return events
+    unit = units[case.subject_municipality]
+    routed_at = min(justified_at + ROUTED_AFTER_JUSTIFIED, latest)
+    routing = Routing(
+        case_id=case.id,
+        unit_id=unit.id,
+        municipality=case.subject_municipality,
+        by_reporter_residence=False,
+        legal_basis=DEMO_LEGAL_BASIS,
+        sent_by=hotline_staff.staff_id,
+        sent_at=routed_at,
+        notice_status=NoticeStatus.NOT_SENT,
+        notice_attempts=1,
+        notice_sent_at=routed_at,
+    )
+    session.add(routing)
+    session.flush()
+    detail = {"routing_id": routing.id, "unit_id": unit.id}
+    events.append(
+        workflow.transition(
+            case, CaseStatus.ROUTED, actor=hotline_staff, now=routed_at, reason=None, detail=detail
+        )
+    )
+    if item.state == "routed":
+        return events
+    coordinator = staff["infohus"]
+    acknowledged_at = min(routed_at + ACKNOWLEDGED_AFTER_ROUTED, latest)
+    routing.acknowledged_by = coordinator
+    routing.acknowledged_at = acknowledged_at
+    events.append(
+        workflow.transition(
+            case,
+            CaseStatus.ACKNOWLEDGED,
+            actor=workflow.Actor.staff(coordinator),
+            now=acknowledged_at,
+            reason=None,
+            detail=detail,
         )
     )
     return events
@@ -1695,11 +1824,19 @@ def _report(loaded: _Loaded, settings: Settings) -> str:
         f"{loaded.chat_messages} messages."
     )
     lines.append(
+        "Partner units: "
+        + ", ".join(f"{name} ({', '.join(map(str, codes))})" for name, _, codes, _ in DEMO_UNITS)
+        + f"; the coordinator login infohus belongs to {DEMO_COORDINATOR_UNIT}. Their mailboxes "
+        "end in .invalid: nothing is ever mailed."
+    )
+    lines.append(
         "No on-duty phones are set by the demo; set real ones with "
         "`hotline duty set national …` before trying calls on a Twilio account."
     )
     lines += [
         f"Cases: {loaded.states['new']} new, {loaded.states['in_triage']} in triage, "
+        f"{loaded.states['justified']} justified, {loaded.states['routed']} routed, "
+        f"{loaded.states['acknowledged']} acknowledged by the unit, "
         f"{closed} closed ({loaded.states['not_justified']} not justified, "
         f"{loaded.states['advice_only']} advice only); "
         f"{loaded.acute} contacts acute, {loaded.overdue} open cases past the triage deadline.",

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
     from clock import Clock
     from crypto import DataCipher
-    from notifications.ports import RecordingStore, SmsSender
+    from notifications.ports import EmailSender, RecordingStore, SmsSender
     from settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -68,6 +68,11 @@ def send_messages(message_ids: Sequence[int]) -> PlannedJob:
 def fetch_recordings(recording_ids: Sequence[int]) -> PlannedJob:
     """The job that fetches voicemails into our storage and deletes them at the provider."""
     return _batch("intake.jobs.fetch_recordings", "fetch-recordings", recording_ids)
+
+
+def send_routing_notices(routing_ids: Sequence[int]) -> PlannedJob:
+    """The job that e-mails partner units the link to a routing (triage/jobs.py)."""
+    return _batch("triage.jobs.send_routing_notices", "send-routing-notices", routing_ids)
 
 
 def in_chunks(ids: Sequence[int], size: int = MAX_IDS_PER_JOB) -> Iterator[list[int]]:
@@ -190,6 +195,7 @@ class JobContext:
     queue: JobQueue
     sms: SmsSender
     recordings: RecordingStore | None = None
+    email: EmailSender | None = None
     # The process that built the engine; a forked rq work horse has another pid.
     _pid: int = field(default_factory=os.getpid)
 

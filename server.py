@@ -21,6 +21,9 @@ import integrations.twilio.messaging_webhooks
 import integrations.twilio.voice_webhooks
 import triage.case_views
 import triage.link_views
+import triage.partner_unit_views
+import triage.routing_api
+import triage.routing_views
 import triage.triage_views
 import triage.views
 from access.guard import access_middleware
@@ -99,6 +102,9 @@ def create_app(deps: Deps, *, in_process_worker: bool | None = None) -> web.Appl
     triage.link_views.register(app)
     triage.case_views.register(app)
     triage.triage_views.register(app)
+    triage.routing_views.register(app)
+    triage.routing_api.register(app)
+    triage.partner_unit_views.register(app)
     access.views.register(app)
     api_docs.register(app)
     app.router.add_get("/healthz", health, name="health")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 import os
 import re
 from collections.abc import Mapping
@@ -20,6 +21,15 @@ from pydantic import (
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 ENV_PREFIX = "HOTLINE_"
+
+# The legal bases hotline staff choose from when they pass a concern on (HOTLINE_LEGAL_BASES).
+DEFAULT_LEGAL_BASES = (
+    "Retsplejeloven § 115, stk. 2",
+    "Databeskyttelsesloven § 8, stk. 3",
+    "Forvaltningsloven § 28, stk. 2",
+    "Samtykke fra borgeren",
+)
+LEGAL_BASIS_MAX_CHARS = 200
 
 
 class SettingsError(Exception):
@@ -117,6 +127,38 @@ class Settings(BaseSettings):
         description="How long a web chat waits for staff to accept it before the visitor is "
         "offered the concern form or a call-back instead.",
     )
+    legal_bases: tuple[str, ...] = Field(
+        default=DEFAULT_LEGAL_BASES,
+        description="The legal bases for passing a concern on to a partner unit, as a JSON list "
+        'of labels, e.g. ["Retsplejeloven § 115, stk. 2", "Samtykke fra borgeren"]; each '
+        "routing stores the label chosen.",
+    )
+    smtp_host: str | None = Field(
+        default=None,
+        description="Mail server for routing notices; empty means console mode: notices are "
+        "written to the log (without their text) and shown as not sent.",
+    )
+    smtp_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="Mail server port; default 587 (starttls), 465 (ssl) or 25 (none).",
+    )
+    smtp_security: Literal["starttls", "ssl", "none"] = Field(
+        default="starttls",
+        description="starttls: upgrade the connection; ssl: TLS from the start; none: plain "
+        "(only for a relay on the same host or network).",
+    )
+    smtp_username: str | None = Field(default=None, description="Mail server login, if any.")
+    smtp_password: SecretStr | None = Field(default=None, description="The password of that login.")
+    smtp_from_address: str | None = Field(
+        default=None,
+        description="The From address of routing notices, e.g. hotline@kk.dk; required with "
+        "HOTLINE_SMTP_HOST.",
+    )
+    smtp_timeout_seconds: float = Field(
+        default=20, gt=0, le=300, description="How long to wait for the mail server."
+    )
     twilio_account_sid: str | None = Field(
         default=None,
         description="Twilio account (AC…); empty means console mode: nothing is sent, "
@@ -196,6 +238,59 @@ class Settings(BaseSettings):
                 raise ValueError(f"{address!r} is not an IP address") from None
         return value
 
+    @field_validator("legal_bases", mode="before")
+    @classmethod
+    def _legal_basis_labels(cls, value: object) -> object:
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except json.JSONDecodeError:
+                raise ValueError(
+                    'must be a JSON list of labels, e.g. ["Retsplejeloven § 115, stk. 2"]'
+                ) from None
+        if not isinstance(value, list | tuple) or not value:
+            raise ValueError(
+                'must be a non-empty JSON list of labels, e.g. ["Retsplejeloven § 115, stk. 2"]'
+            )
+        labels: list[str] = []
+        for item in value:
+            if not isinstance(item, str) or not item.strip():
+                raise ValueError("every legal basis must be a non-empty text")
+            label = " ".join(item.split())
+            if len(label) > LEGAL_BASIS_MAX_CHARS:
+                raise ValueError(
+                    f"a legal basis may have at most {LEGAL_BASIS_MAX_CHARS} characters: {label!r}"
+                )
+            if label in labels:
+                raise ValueError(f"{label!r} is listed twice")
+            labels.append(label)
+        return tuple(labels)
+
+    @field_validator("smtp_host", "smtp_username", "smtp_from_address", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("smtp_from_address")
+    @classmethod
+    def _from_address(cls, value: str | None) -> str | None:
+        if value is not None and not is_email_address(value):
+            raise ValueError("must be an e-mail address like hotline@example.dk")
+        return value
+
+    @model_validator(mode="after")
+    def _smtp_complete(self) -> Settings:
+        if self.smtp_host is not None and self.smtp_from_address is None:
+            raise ValueError(
+                "HOTLINE_SMTP_FROM_ADDRESS must be set with HOTLINE_SMTP_HOST "
+                "(the sender of routing notices)"
+            )
+        if (self.smtp_username is None) != (self.smtp_password is None):
+            raise ValueError(
+                "HOTLINE_SMTP_USERNAME and HOTLINE_SMTP_PASSWORD go together: set both or neither"
+            )
+        return self
+
     @field_validator("twilio_account_sid", "twilio_api_key_sid")
     @classmethod
     def _twilio_sid(cls, value: str | None, info: ValidationInfo) -> str | None:
@@ -206,7 +301,7 @@ class Settings(BaseSettings):
             raise ValueError(f"must be {prefix} followed by 32 hexadecimal digits")
         return value
 
-    @field_validator("twilio_auth_token", "twilio_api_key_secret", mode="before")
+    @field_validator("twilio_auth_token", "twilio_api_key_secret", "smtp_password", mode="before")
     @classmethod
     def _empty_secret_is_unset(cls, value: object) -> object:
         # An empty secret would sign or authenticate with an empty key: treat it as not set.
@@ -257,6 +352,29 @@ class Settings(BaseSettings):
         )  # an API key always comes as a pair (validated above)
 
     @property
+    def email_enabled(self) -> bool:
+        """Routing notices go to a mail server; otherwise console mode (logged, not sent)."""
+        return self.smtp_host is not None
+
+    @property
+    def resolved_smtp_port(self) -> int:
+        if self.smtp_port is not None:
+            return self.smtp_port
+        return {"starttls": 587, "ssl": 465, "none": 25}[self.smtp_security]
+
+    @property
+    def base_url(self) -> str:
+        """Where people reach this service: the public URL, else where `serve` listens."""
+        if self.public_base_url:
+            return self.public_base_url
+        # A server listening on every address is still reached on the loopback one.
+        everywhere = ("0.0.0.0", "::", "")  # noqa: S104  (compared with, not bound to)
+        host = "127.0.0.1" if self.host in everywhere else self.host
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.port}"
+
+    @property
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url
@@ -267,6 +385,16 @@ class Settings(BaseSettings):
         if self.migrate_on_start is not None:
             return self.migrate_on_start
         return self.embedded_database
+
+
+# One bare address (no display name): a local part, @, a domain with at least one dot. No
+# spaces, commas, angle brackets or line breaks, so it can go into a mail header as it is.
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+EMAIL_ADDRESS = re.compile(rf"[^@\s<>,;:\"()\[\]]{{1,64}}@{_LABEL}(?:\.{_LABEL})+")
+
+
+def is_email_address(value: str) -> bool:
+    return len(value) <= 254 and EMAIL_ADDRESS.fullmatch(value) is not None
 
 
 def _split(value: str) -> list[str]:

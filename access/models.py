@@ -1,4 +1,4 @@
-"""Staff accounts, their login sessions, and the append-only audit log."""
+"""Staff accounts, the partner units coordinators belong to, login sessions, and the audit log."""
 
 from __future__ import annotations
 
@@ -18,6 +18,35 @@ class Role(StrEnum):
     ADMIN = "admin"
 
 
+class UnitKind(StrEnum):
+    # Copenhagen's coordination unit (Infohus København), for concerns about Copenhagen residents.
+    COORDINATION_UNIT = "coordination_unit"
+    # A municipality's Infohus (Infohus Kommune) with its police district.
+    INFOHUS = "infohus"
+
+
+class PartnerUnit(Base):
+    """A unit justified concerns are routed to, with the mailbox told of each routing.
+
+    Configuration kept by an administrator (/admin/partner-units). A municipality is covered by
+    at most one active unit (checked by triage/partner_units.py, not by the schema: the codes
+    are a list on the row).
+    """
+
+    __tablename__ = "partner_units"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    kind: Mapped[UnitKind] = mapped_column(enum_column(UnitKind, "unit_kind"))
+    # The unit's functional mailbox, not a person's: it gets a link, never personal data.
+    email: Mapped[str] = mapped_column(String(254))
+    # Municipality codes (denmark/municipalities.csv) whose residents' concerns go here.
+    municipalities: Mapped[list[int]] = mapped_column(JSON, default=list)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class StaffUser(Base):
     __tablename__ = "staff_users"
 
@@ -30,6 +59,8 @@ class StaffUser(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Coordinators: the partner unit they work for; they see only its routings.
+    partner_unit_id: Mapped[int | None] = mapped_column(ForeignKey("partner_units.id"), index=True)
 
 
 class StaffSession(Base):

@@ -12,7 +12,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from access.models import AuditEntry, Role, StaffSession, StaffUser
+from access.models import AuditEntry, PartnerUnit, Role, StaffSession, StaffUser
 from access.passwords import hash_password, needs_rehash, verify_password
 
 # After this many wrong passwords in a row the account locks for LOCK_DURATION (a guess-limit,
@@ -34,6 +34,8 @@ class Staff:
     display_name: str
     role: Role
     session_id: int
+    # Coordinators: their partner unit (None for other roles, or a coordinator not yet placed).
+    partner_unit_id: int | None = None
 
 
 def normalise_username(username: str) -> str:
@@ -48,10 +50,16 @@ def create_user(
     password: str,
     role: Role,
     now: datetime,
+    partner_unit_id: int | None = None,
 ) -> StaffUser:
     name = normalise_username(username)
     if not name or len(name) > 64:
         raise ValueError("a username needs 1 to 64 characters")
+    if partner_unit_id is not None:
+        if role is not Role.COORDINATOR:
+            raise ValueError("only coordinators belong to a partner unit")
+        if session.get(PartnerUnit, partner_unit_id) is None:
+            raise ValueError(f"no partner unit has id {partner_unit_id}")
     if session.scalar(select(StaffUser.id).where(StaffUser.username == name)) is not None:
         raise AccountExists(name)
     user = StaffUser(
@@ -62,6 +70,7 @@ def create_user(
         active=True,
         created_at=now,
         failed_logins=0,
+        partner_unit_id=partner_unit_id,
     )
     session.add(user)
     session.flush()
@@ -146,7 +155,14 @@ async def staff_for_token(
     # Extend only now and then, so an ordinary page view does not write.
     if staff_session.expires_at - now < lifetime / 2:
         staff_session.expires_at = now + lifetime
-    return Staff(user.id, user.username, user.display_name, user.role, staff_session.id)
+    return Staff(
+        user.id,
+        user.username,
+        user.display_name,
+        user.role,
+        staff_session.id,
+        partner_unit_id=user.partner_unit_id,
+    )
 
 
 async def log_out(session: AsyncSession, staff: Staff, *, now: datetime) -> None:

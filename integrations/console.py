@@ -1,7 +1,7 @@
 """Console implementations of the provider ports: nothing leaves the machine (embedded defaults).
 
-Messages are written to the log without their text or the full number, and reported to the
-caller as "not_sent", so the UI can say "not sent (console mode)".
+Messages and e-mails are written to the log without their text, the full number or the
+address, and reported to the caller as "not_sent", so the UI can say "not sent (console mode)".
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import wave
 
 import structlog
 
-from notifications.ports import RecordingAudio, SentMessage
+from notifications.ports import OutgoingEmail, RecordingAudio, SentEmail, SentMessage
 
 log = structlog.get_logger(__name__)
 
@@ -25,6 +25,18 @@ class ConsoleSmsSender:
     def send(self, *, to: str, from_: str, body: str, status_callback: str | None) -> SentMessage:
         log.info("message_not_sent_console_mode", to=masked(to), from_=from_, characters=len(body))
         return SentMessage(provider_id=None, status="not_sent")
+
+
+class ConsoleEmailSender:
+    """Without a mail server: the e-mail is logged by its domain and size, never its text."""
+
+    def send(self, message: OutgoingEmail) -> SentEmail:
+        log.info(
+            "email_not_sent_console_mode",
+            to_domain=message.to.rpartition("@")[2],
+            characters=len(message.text),
+        )
+        return SentEmail(status="not_sent")
 
 
 def _silence(seconds: float = 1.0, rate: int = 8000) -> bytes:

@@ -1,8 +1,9 @@
 """What the core needs from a messaging provider, without naming one.
 
-Implementations: `integrations.twilio.sms.TwilioSmsSender` and
-`integrations.twilio.recordings.TwilioRecordingStore` (real), `integrations.console`'s
-`ConsoleSmsSender` and `ConsoleRecordingStore` (embedded defaults: nothing leaves the machine).
+Implementations: `integrations.twilio.sms.TwilioSmsSender`,
+`integrations.twilio.recordings.TwilioRecordingStore` and `integrations.smtp.SmtpEmailSender`
+(real), `integrations.console`'s `ConsoleSmsSender`, `ConsoleRecordingStore` and
+`ConsoleEmailSender` (embedded defaults: nothing leaves the machine).
 Jobs call these; they are synchronous because jobs are.
 """
 
@@ -34,6 +35,27 @@ class SendFailed(Exception):
 class SmsSender(Protocol):
     def send(self, *, to: str, from_: str, body: str, status_callback: str | None) -> SentMessage:
         """Send one SMS or WhatsApp message (`whatsapp:` addresses); raises SendFailed."""
+        ...
+
+
+@dataclass(frozen=True)
+class OutgoingEmail:
+    """A plain-text e-mail to one address. Callers keep personal data out of it."""
+
+    to: str
+    subject: str
+    text: str
+
+
+@dataclass(frozen=True)
+class SentEmail:
+    # "sent": the mail server accepted it; "not_sent": console mode, only logged.
+    status: str
+
+
+class EmailSender(Protocol):
+    def send(self, message: OutgoingEmail) -> SentEmail:
+        """Hand one e-mail to the mail server; raises SendFailed (retryable or not)."""
         ...
 
 

@@ -28,6 +28,7 @@ from worker import Sweeper
 TABLES = (
     "child_welfare_notifications",
     "triage_records",
+    "routings",
     "chats",
     "recordings",
     "calls",
@@ -42,6 +43,7 @@ TABLES = (
     "audit_entries",
     "staff_sessions",
     "staff_users",
+    "partner_units",
 )
 
 SECRET_KEY = "test-secret-key-test-secret-key-test-secret"

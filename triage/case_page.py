@@ -16,6 +16,7 @@ from intake import delivery
 from intake.models import Call, Contact, Hotline, Message, PhoneOptOut, Recording
 from triage.linking import proposals_for_case
 from triage.models import Case, CaseEvent, Deadline, DeadlineKind, LinkProposal
+from triage.routing_service import RoutingSection, case_section
 from triage.triage_service import TriageState, load_state
 
 
@@ -53,6 +54,8 @@ class CasePage:
     events: list[CaseEvent]
     staff_names: dict[int, str]
     triage: TriageState | None = None
+    # Routing to a partner unit: the proposal and every routing (triage/_routing.html).
+    routing: RoutingSection | None = None
 
     @property
     def message_count(self) -> int:
@@ -165,4 +168,5 @@ async def load(session: AsyncSession, case_id: int) -> CasePage | None:
         events=events,
         staff_names=staff_names,
         triage=await load_state(session, case_id),
+        routing=await case_section(session, case),
     )

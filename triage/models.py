@@ -210,3 +210,70 @@ class ChildWelfareNotification(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # How it was sent (e.g. "digital post to the municipality's children's unit"): free text.
     sent_how: Mapped[str | None] = mapped_column(EncryptedText)
+
+
+class NoticeStatus(StrEnum):
+    """The routing notice e-mail: waiting for (another) attempt, handed to the mail server,
+    logged only (console mode), or given up on with the reason."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    NOT_SENT = "not_sent"
+    FAILED = "failed"
+
+
+class Routing(Base):
+    """A justified concern passed on to a partner unit: who sent it where, when and on what
+    legal basis, and what the recipient did with it (acknowledged, visited, returned, closed).
+
+    The legal basis is the label as chosen, so a later change of the configured list does not
+    rewrite history. Free text from the recipient is encrypted.
+    """
+
+    __tablename__ = "routings"
+    __table_args__ = (
+        # The sweeper's query: notices still waiting to be sent (or sent again).
+        Index(
+            "ix_routings_notice_pending",
+            "notice_next_attempt_at",
+            "sent_at",
+            postgresql_where=text("notice_status = 'pending'"),
+            sqlite_where=text("notice_status = 'pending'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("partner_units.id"), index=True)
+    # The municipality code the unit was chosen by, and whether it is the reporter's (the
+    # person's residence was unknown): staff check such routings.
+    municipality: Mapped[int] = mapped_column(SmallInteger)
+    by_reporter_residence: Mapped[bool] = mapped_column(Boolean)
+    legal_basis: Mapped[str] = mapped_column(String(200))
+    sent_by: Mapped[int] = mapped_column(ForeignKey("staff_users.id"))
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The e-mail telling the unit's mailbox (a link, no personal data); retried by the sweeper.
+    notice_status: Mapped[NoticeStatus] = mapped_column(enum_column(NoticeStatus, "notice_status"))
+    notice_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    notice_next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    notice_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    notice_error_code: Mapped[str | None] = mapped_column(String(32))
+    notice_error_message: Mapped[str | None] = mapped_column(String(255))
+    acknowledged_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The visitation: who takes the case on, and the next step agreed.
+    visited_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    visited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    responsible_agency: Mapped[str | None] = mapped_column(String(200))
+    next_step: Mapped[str | None] = mapped_column(EncryptedText)
+    # Sent back as the wrong unit: the case is justified again, for the hotline to route anew.
+    returned_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    returned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    return_reason: Mapped[str | None] = mapped_column(EncryptedText)
+    # Closed as handed over to the responsible agency (the case closes with it).
+    closed_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def is_open(self) -> bool:
+        return self.returned_at is None and self.closed_at is None

@@ -3,7 +3,8 @@
 Each sweep names a query for the ids of rows that are due, and the batch job that handles them.
 The worker's Sweeper runs every sweep in the list: contacts not yet taken in, and outbound
 messages not yet sent (including retries after a failed attempt: the sweep is the retry timer),
-and voicemails not yet fetched into our storage or deleted at the provider.
+voicemails not yet fetched into our storage or deleted at the provider, and routing notices
+(e-mails to partner units) not yet sent.
 """
 
 from __future__ import annotations
@@ -16,7 +17,14 @@ from sqlalchemy import and_, literal_column, or_, select
 from sqlalchemy.orm import Session
 
 from intake.models import Call, Contact, Message, Recording
-from jobqueue import BatchJob, fetch_recordings, send_messages, take_in_contacts
+from jobqueue import (
+    BatchJob,
+    fetch_recordings,
+    send_messages,
+    send_routing_notices,
+    take_in_contacts,
+)
+from triage.models import Routing
 
 SWEEP_BATCH = 1000
 
@@ -90,6 +98,26 @@ def unfinished_recordings(session: Session, *, now: datetime, grace: timedelta) 
     )
 
 
+def pending_routing_notices(session: Session, *, now: datetime, grace: timedelta) -> list[int]:
+    """Routing notices due for a send attempt: a retry whose time has come, or a new one whose
+    job has not run within `grace` (oldest first)."""
+    return list(
+        session.scalars(
+            select(Routing.id)
+            # A literal, matching the partial index ix_routings_notice_pending's predicate.
+            .where(Routing.notice_status == literal_column("'pending'"))
+            .where(
+                or_(
+                    Routing.notice_next_attempt_at <= now,
+                    and_(Routing.notice_next_attempt_at.is_(None), Routing.sent_at <= now - grace),
+                )
+            )
+            .order_by(Routing.sent_at)
+            .limit(SWEEP_BATCH)
+        ).all()
+    )
+
+
 @dataclass(frozen=True)
 class Sweep:
     name: str
@@ -101,4 +129,5 @@ SWEEPS = (
     Sweep("unprocessed_contacts", unprocessed_contacts, take_in_contacts),
     Sweep("pending_messages", pending_messages, send_messages),
     Sweep("unfinished_recordings", unfinished_recordings, fetch_recordings),
+    Sweep("pending_routing_notices", pending_routing_notices, send_routing_notices),
 )

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 import demo
-from access.models import AuditEntry, StaffUser
+from access.models import AuditEntry, PartnerUnit, StaffUser
 from access.service import log_in
 from bootstrap import Deps
 from clock import FrozenClock
@@ -34,7 +34,16 @@ from intake.models import (
 )
 from settings import Settings, load_settings
 from tests.support.jobs import run_jobs_now
-from triage.models import ActorKind, Case, CaseEvent, CaseStatus, Deadline, DeadlineKind
+from triage.models import (
+    ActorKind,
+    Case,
+    CaseEvent,
+    CaseStatus,
+    Deadline,
+    DeadlineKind,
+    NoticeStatus,
+    Routing,
+)
 from triage.queue import open_cases
 from worker import Sweeper
 
@@ -54,6 +63,7 @@ FORM_KEYS = {
 SUMMARY_KEYS = {"form_version", "summary", "relation", "person_age", "municipality", "safety"}
 # What the call's end adds, as intake/calls.py sets it.
 CALL_KEYS = {"call_back", "voicemail"}
+ROUTING_STATES = (CaseStatus.JUSTIFIED, CaseStatus.ROUTED, CaseStatus.ACKNOWLEDGED)
 LOGIN_LINE = "Log in at http://127.0.0.1:8080/login as demo / demo-hotline-2026"
 
 
@@ -136,7 +146,14 @@ async def test_demo_covers_hotlines_channels_languages_and_states(
     cases = await _cases(deps)
     assert len(cases) == len(taken_in)
     statuses = Counter(case.status for case in cases)
-    assert set(statuses) == {CaseStatus.NEW, CaseStatus.IN_TRIAGE, CaseStatus.CLOSED}
+    assert set(statuses) == {
+        CaseStatus.NEW,
+        CaseStatus.IN_TRIAGE,
+        CaseStatus.JUSTIFIED,
+        CaseStatus.ROUTED,
+        CaseStatus.ACKNOWLEDGED,
+        CaseStatus.CLOSED,
+    }
     assert any(case.assignee_id is not None and case.status is CaseStatus.NEW for case in cases)
     # Some open cases are past their 24-hour triage deadline, some are not yet.
     open_ = [case for case in cases if case.closed_at is None]
@@ -179,6 +196,13 @@ async def test_staff_actions_are_on_the_timeline_and_deadlines(
         if case.status is CaseStatus.IN_TRIAGE:
             assert changes == [{"from": "new", "to": "in_triage", "action": "start_triage"}]
             assert deadline.met_at is None
+        routed = case.status in (CaseStatus.ROUTED, CaseStatus.ACKNOWLEDGED)
+        if case.status is CaseStatus.JUSTIFIED or routed:
+            actions = [c["action"] for c in changes]
+            expected = ["start_triage", "justify", "route", "acknowledge"]
+            assert actions == expected[: 2 + list(ROUTING_STATES).index(case.status)]
+            assert deadline.met_at is not None
+            assert case.subject_municipality is not None
         if case.status is CaseStatus.CLOSED:
             assert case.closed_at is not None
             assert deadline.met_at == case.closed_at
@@ -436,3 +460,40 @@ async def test_web_chats_have_transcripts(
             assert all(m.staff_id == chat.accepted_by for m in staff_lines)
             assert all(m.status == "delivered" for m in staff_lines)
     assert {contacts[chat.contact_id].language for chat in chats} == {"da", "en"}
+
+
+async def test_routed_cases_went_to_the_unit_of_the_persons_municipality(
+    settings: Settings, clock: FrozenClock, deps: Deps
+) -> None:
+    message = demo.load(settings, clock=clock)
+    assert "Partner units: Infohus København (101)" in message
+    cases = {case.id: case for case in await _cases(deps)}
+    async with deps.sessions() as session:
+        units = {u.id: u for u in (await session.scalars(select(PartnerUnit))).all()}
+        routings = list((await session.scalars(select(Routing))).all())
+        coordinator = await session.scalar(select(StaffUser).where(StaffUser.username == "infohus"))
+
+    assert {u.name for u in units.values()} >= {"Infohus København", "Infohus Frederiksberg"}
+    assert all(u.email.endswith(".invalid") for u in units.values())
+    assert coordinator is not None
+    assert units[coordinator.partner_unit_id or 0].municipalities == [101]
+    routed = {
+        c.id for c in cases.values() if c.status in (CaseStatus.ROUTED, CaseStatus.ACKNOWLEDGED)
+    }
+    assert routed
+    assert {r.case_id for r in routings} == routed
+    for routing in routings:
+        case = cases[routing.case_id]
+        assert routing.municipality in units[routing.unit_id].municipalities
+        assert routing.municipality == case.subject_municipality
+        assert routing.legal_basis in settings.legal_bases
+        # Nothing for the sweeper to mail: the notices are shown as logged in console mode.
+        assert routing.notice_status is NoticeStatus.NOT_SENT
+        acknowledged = case.status is CaseStatus.ACKNOWLEDGED
+        assert (routing.acknowledged_by == coordinator.id) is acknowledged
+    justified = [c for c in cases.values() if c.status is CaseStatus.JUSTIFIED]
+    assert justified
+    # Waiting to be routed, and a unit covers its municipality (Frederiksberg: not Copenhagen).
+    assert all(
+        any(c.subject_municipality in u.municipalities for u in units.values()) for c in justified
+    )

@@ -37,6 +37,8 @@ MODEL_TABLES = {
     "recordings",
     "triage_records",
     "child_welfare_notifications",
+    "partner_units",
+    "routings",
 }
 
 

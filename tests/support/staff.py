@@ -20,6 +20,7 @@ def create_staff(
     username: str = STAFF_USERNAME,
     password: str = STAFF_PASSWORD,
     role: Role = Role.HOTLINE,
+    partner_unit_id: int | None = None,
 ) -> int:
     """A staff account, created the way the CLI does (sync session in one transaction)."""
     with deps.job_context().transaction() as session:
@@ -30,6 +31,7 @@ def create_staff(
             password=password,
             role=role,
             now=deps.clock.now(),
+            partner_unit_id=partner_unit_id,
         )
         return user.id
 
