@@ -19,6 +19,8 @@ import intake.recording_views
 import intake.views
 import integrations.twilio.messaging_webhooks
 import integrations.twilio.voice_webhooks
+import triage.case_action_views
+import triage.case_api
 import triage.case_views
 import triage.link_views
 import triage.partner_unit_views
@@ -105,6 +107,8 @@ def create_app(deps: Deps, *, in_process_worker: bool | None = None) -> web.Appl
     triage.routing_views.register(app)
     triage.routing_api.register(app)
     triage.partner_unit_views.register(app)
+    triage.case_action_views.register(app)
+    triage.case_api.register(app)
     access.views.register(app)
     api_docs.register(app)
     app.router.add_get("/healthz", health, name="health")

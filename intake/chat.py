@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -57,6 +58,10 @@ class ChatLine:
     direction: str  # "visitor" or "staff"
     body: str
     at: datetime
+
+    def as_json(self) -> dict[str, Any]:
+        """The line as both sides' sockets receive it."""
+        return {"id": self.id, "from": self.direction, "body": self.body, "at": self.at.isoformat()}
 
 
 @dataclass(frozen=True)
@@ -177,6 +182,15 @@ async def add_message(
     session.add(message)
     await session.flush()
     return ChatLine(message.id, "visitor" if inbound else "staff", body, now)
+
+
+async def chat_of_contact(
+    session: AsyncSession, contact_id: int, *, lock: bool = False
+) -> Chat | None:
+    query = select(Chat).where(Chat.contact_id == contact_id)
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return await session.scalar(query)
 
 
 async def transcript(session: AsyncSession, chat: Chat) -> list[ChatLine]:

@@ -54,7 +54,7 @@ def _at(moment: datetime) -> str:
 
 
 def _line(line: chat.ChatLine) -> dict[str, Any]:
-    return {"id": line.id, "from": line.direction, "body": line.body, "at": _at(line.at)}
+    return line.as_json()
 
 
 def _entry(item: chat.ChatSummary) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from intake.models import Channel, Contact, Message, PhoneStatus
+from intake.models import Channel, ChatStatus, Contact, Message, PhoneStatus
 
 PENDING = "pending"
 RECEIVED = "received"
@@ -122,6 +122,35 @@ OPTED_OUT = Refusal(
     "the number has opted out of messages (STOP/AFMELD); nothing is sent to it until it "
     "writes START",
 )
+
+
+# A web chat is answered in the chat itself, by the staff member who accepted it, while it lasts.
+CHAT_WAITING = Refusal(
+    "chat_waiting",
+    "the visitor is waiting in the chat: accept it on the chats page to answer",
+)
+CHAT_TAKEN = Refusal(
+    "chat_taken",
+    "another staff member has accepted this chat; only they can write in it",
+)
+CHAT_ENDED = Refusal(
+    "chat_ended",
+    "the chat has ended: a web chat leaves no address to write to, so the visitor cannot be "
+    "reached in it any more",
+)
+
+
+def chat_reply_refusal(
+    status: str, accepted_by: int | None, staff_id: int | None
+) -> Refusal | None:
+    """None if this staff member may write in the chat now (it is active and theirs)."""
+    if status == ChatStatus.WAITING:
+        return CHAT_WAITING
+    if status != ChatStatus.ACTIVE:
+        return CHAT_ENDED
+    if staff_id is None or accepted_by != staff_id:
+        return CHAT_TAKEN
+    return None
 
 
 def on_follow_up_page(contact: Contact) -> bool:

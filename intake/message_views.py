@@ -4,6 +4,8 @@ GET  /api/v1/contacts/{id}/messages  the thread, oldest first, and whether a rep
 POST /api/v1/contacts/{id}/replies   {"body": "…"} → 202 {"id", "status": "pending"}; sent by a job
                                      web form: 201 {"id", "status": "available"}; sent nowhere,
                                      the reporter reads it on the follow-up page (receipt code)
+                                     web chat: 201 {"id", "status": "delivered"}, into the chat
+                                     (only while it is active and accepted by the one replying)
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from intake import delivery, messaging, replies
 from intake.delivery import Refusal
 from intake.models import Channel, Message, MessageDirection
 from web.api import operation, read_body
-from web.appkeys import deps_key, staff_key
+from web.appkeys import chat_bus_key, deps_key, staff_key
 from web.middleware import FieldError
 from web.path_ids import path_id
 from web.policy import requires_role
@@ -158,7 +160,11 @@ async def reply_api(request: web.Request) -> web.Response:
     body = (await read_body(request, ReplyBody)).body
     try:
         queued = await replies.reply(
-            request.app[deps_key], contact_id=contact_id, body=body, staff=request[staff_key]
+            request.app[deps_key],
+            contact_id=contact_id,
+            body=body,
+            staff=request[staff_key],
+            chat_bus=request.app[chat_bus_key],
         )
     except messaging.ContactNotFound:
         raise web.HTTPNotFound(reason="no contact has this id") from None

@@ -36,6 +36,7 @@ TABLES = (
     "messages",
     "phone_opt_outs",
     "provider_status_events",
+    "case_notes",
     "case_events",
     "deadlines",
     "contacts",

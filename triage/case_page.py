@@ -1,7 +1,7 @@
 """Everything the staff case page shows, loaded with a fixed number of queries (no N+1).
 
-Reads intake's tables (contacts, messages, calls, recordings, opt-outs) as triage may; personal
-fields are decrypted by their column types. The caller audits the read.
+Reads intake's tables (contacts, messages, calls, chats, recordings, opt-outs) as triage may;
+personal fields are decrypted by their column types. The caller audits the read.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from access.models import StaffUser
 from intake import delivery
-from intake.models import Call, Contact, Hotline, Message, PhoneOptOut, Recording
+from intake.models import Call, Chat, Contact, Hotline, Message, PhoneOptOut, Recording
+from triage import timeline_view
 from triage.linking import proposals_for_case
 from triage.models import Case, CaseEvent, Deadline, DeadlineKind, LinkProposal
 from triage.routing_service import RoutingSection, case_section
@@ -27,6 +28,8 @@ class ContactView:
     calls: list[Call] = field(default_factory=list)
     recordings: list[Recording] = field(default_factory=list)
     opted_out: bool = False
+    # A web chat's chat row: replies go into the chat while it is active and the viewer's.
+    chat: Chat | None = None
     # Why a reply cannot be stored now (None: the reply form is shown).
     refusal: delivery.Refusal | None = None
 
@@ -56,13 +59,18 @@ class CasePage:
     triage: TriageState | None = None
     # Routing to a partner unit: the proposal and every routing (triage/_routing.html).
     routing: RoutingSection | None = None
+    # Notes, deadlines and the cases the events name (triage/timeline_view.py).
+    timeline: timeline_view.TimelineData = field(default_factory=timeline_view.TimelineData)
 
     @property
     def message_count(self) -> int:
         return sum(len(c.messages) for c in self.contacts)
 
 
-async def load(session: AsyncSession, case_id: int) -> CasePage | None:
+async def load(
+    session: AsyncSession, case_id: int, *, viewer_id: int | None = None
+) -> CasePage | None:
+    """The page for `case_id`, or None; `viewer_id` is the staff member (a chat is theirs?)."""
     case = await session.get(Case, case_id)
     if case is None:
         return None
@@ -104,9 +112,15 @@ async def load(session: AsyncSession, case_id: int) -> CasePage | None:
                     select(PhoneOptOut.phone_lookup).where(PhoneOptOut.phone_lookup.in_(lookups))
                 )
             )
+        for chat in await session.scalars(select(Chat).where(Chat.contact_id.in_(ids))):
+            views[chat.contact_id].chat = chat
         for view in views.values():
             view.opted_out = view.contact.reporter_phone_lookup in opted_out
-            view.refusal = delivery.reply_refusal(view.contact, opted_out=view.opted_out)
+            view.refusal = (
+                delivery.chat_reply_refusal(view.chat.status, view.chat.accepted_by, viewer_id)
+                if view.chat is not None
+                else delivery.reply_refusal(view.contact, opted_out=view.opted_out)
+            )
 
     proposals = await proposals_for_case(session, case_id)
     # The other side of each proposal: the proposed case, or the case its contact is in now.
@@ -169,4 +183,5 @@ async def load(session: AsyncSession, case_id: int) -> CasePage | None:
         staff_names=staff_names,
         triage=await load_state(session, case_id),
         routing=await case_section(session, case),
+        timeline=await timeline_view.load(session, case, events, staff_names),
     )

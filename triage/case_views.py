@@ -1,10 +1,14 @@
 """The staff case page: one case with its contacts, threads, calls, link proposals and timeline.
 
 GET  /cases/{id}                                     the page (staff; one audit entry per view)
-POST /cases/{id}/contacts/{contact_id}/reply          a reply (hotline role; form + CSRF) → 303
+POST /cases/{id}/contacts/{contact_id}/reply          a reply (hotline role; form + CSRF) → 303;
+                                                      SMS/WhatsApp sent, web form on the
+                                                      follow-up page, web chat into the chat
 POST /cases/{id}/link-proposals/{proposal_id}/confirm  triage.linking.decide → 303
 POST /cases/{id}/link-proposals/{proposal_id}/reject
 Refusals and invalid replies show the page again with the message and the typed text (4xx).
+The page's note, move, merge and status forms are in triage/case_action_views.py and use
+`_show` the same way.
 """
 
 from __future__ import annotations
@@ -16,12 +20,12 @@ from access.service import audit
 from denmark.municipalities import by_code
 from intake import delivery, messaging, replies
 from intake.concern_form import FieldProblem
-from triage import case_page, linking
-from web.appkeys import deps_key, staff_key
+from triage import case_page, linking, timeline_view
+from web.appkeys import chat_bus_key, deps_key, language_key, staff_key
 from web.i18n import N_
 from web.path_ids import path_id
 from web.policy import requires_role
-from web.rendering import render, see_other
+from web.rendering import gettext_for, local_time, render, see_other
 
 # The refusals of intake/delivery.py, in words the page translates.
 REFUSALS = {
@@ -38,6 +42,16 @@ REFUSALS = {
     delivery.OPTED_OUT.code: N_(
         "The number has opted out of messages (STOP/AFMELD). Nothing is sent to it until it "
         "writes START."
+    ),
+    delivery.CHAT_WAITING.code: N_(
+        "The visitor is waiting in the chat. Accept the chat on the chats page to answer."
+    ),
+    delivery.CHAT_TAKEN.code: N_(
+        "Another staff member has accepted this chat; only they can write in it."
+    ),
+    delivery.CHAT_ENDED.code: N_(
+        "The chat has ended. A web chat leaves no address to write to, so the visitor cannot "
+        "be reached in it any more."
     ),
 }
 REPLY_LENGTH = N_("Write a reply of 1 to %(limit)d characters.")
@@ -61,14 +75,16 @@ async def show_case(
     values: dict[str, str] | None = None,
 ) -> web.Response:
     deps = request.app[deps_key]
+    staff = request[staff_key]
+    language = request[language_key]
     async with deps.sessions() as session, session.begin():
-        page = await case_page.load(session, case_id)
+        page = await case_page.load(session, case_id, viewer_id=staff.id if staff else None)
         if page is None:
             raise web.HTTPNotFound(reason="no case has this id")
         audit(
             session,
             at=deps.clock.now(),
-            actor=request[staff_key],
+            actor=staff,
             action="read_case",
             subject_kind="case",
             subject_id=case_id,
@@ -81,6 +97,12 @@ async def show_case(
             "municipalities": by_code(),
             "refusal_text": refusal_text,
             "now": deps.clock.now(),
+            "timeline": timeline_view.entries(
+                page,
+                gettext=gettext_for(request),
+                format_time=lambda moment: local_time(moment, language),
+                now=deps.clock.now(),
+            ),
         }
         # Rendered inside the session: the rows' encrypted fields are read here.
         return render(request, "triage/case.html", context, status=status)
@@ -108,6 +130,7 @@ async def reply(request: web.Request) -> web.Response:
             body=body,
             staff=request[staff_key],
             case_id=case_id,
+            chat_bus=request.app[chat_bus_key],
         )
     except messaging.ContactNotFound:
         raise web.HTTPNotFound(reason="this case has no such contact") from None

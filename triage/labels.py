@@ -1,13 +1,17 @@
-"""The words pages use for case statuses and close reasons, and for a refused status change.
+"""The words pages use for case statuses, close reasons and deadlines, and for a refused
+status change.
 
 Marked for translation here, translated at render time; templates reach them as the globals
-`status_labels` and `close_reason_labels` (registered by triage.views.register).
+`status_labels` and `close_reason_labels` (registered by triage.views.register) and
+`deadline_labels` (registered by triage.case_action_views.register). The words for timeline
+entries are in triage/timeline_view.py.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from triage.models import DeadlineKind
 from triage.states import CaseStatus, CloseReason, IllegalTransition, allowed_targets
 from web.i18n import N_
 
@@ -28,6 +32,11 @@ CLOSE_REASON_LABELS = {
     CloseReason.MERGED: N_("Merged into another case"),
     CloseReason.NO_CONCERN: N_("No concern to triage"),
     CloseReason.HANDED_OVER: N_("Handed over to the responsible agency"),
+}
+
+DEADLINE_LABELS = {
+    DeadlineKind.TRIAGE: N_("Triage"),
+    DeadlineKind.VISITATION: N_("Visitation (48 hours)"),
 }
 
 _CANNOT_BECOME = N_(

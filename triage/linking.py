@@ -2,7 +2,8 @@
 
 A new contact whose phone number or e-mail (compared by their keyed lookup hashes, exactly)
 matches a contact of another open case gets a proposal to join that case. Nothing is linked
-without a person deciding: a shared family phone is not the same concern.
+without a person deciding: a shared family phone is not the same concern. Confirming moves the
+contact as triage/moves.py moves any contact.
 """
 
 from __future__ import annotations
@@ -14,22 +15,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from intake.models import Contact
-from triage import workflow
+from triage import moves
 from triage.models import (
     ActorKind,
     Case,
     CaseEvent,
-    CaseStatus,
-    CloseReason,
     LinkProposal,
     LinkReason,
     LinkStatus,
 )
-from triage.states import IllegalTransition
 
 
 class LinkNotPossible(Exception):
-    """The proposal was already decided, or its case has closed since."""
+    """The proposal was already decided, its case has closed since, or the move is refused."""
 
 
 def propose_links(session: Session, contact: Contact, case: Case, *, now: datetime) -> int:
@@ -86,76 +84,69 @@ async def decide(
 ) -> LinkProposal | None:
     """Confirm (move the contact into the proposed case) or reject a proposal.
 
-    A confirmed contact leaves its own case; a case left with no contacts is closed as merged,
-    its deadlines met. Returns None if there is no such proposal.
+    Confirming moves the contact through triage/moves.py, like a move by hand: its other open
+    proposals are superseded, and a case it leaves empty is closed as merged (or the confirm
+    is refused if that case's status does not allow it). Returns None if there is no such
+    proposal.
     """
-    proposal = await session.scalar(
-        select(LinkProposal).where(LinkProposal.id == proposal_id).with_for_update()
-    )
+    proposal = await session.get(LinkProposal, proposal_id)
     if proposal is None:
         return None
     if proposal.status is not LinkStatus.PROPOSED:
         raise LinkNotPossible(f"this proposal was already {proposal.status.value}")
-    proposal.decided_at = now
-    proposal.decided_by = staff_id
     if not confirm:
+        proposal = await _locked_open(session, proposal_id)
         proposal.status = LinkStatus.REJECTED
-        session.add(_event(proposal.case_id, proposal.contact_id, "link_rejected", staff_id, now))
+        proposal.decided_at = now
+        proposal.decided_by = staff_id
+        session.add(
+            moves.staff_event(proposal.case_id, proposal.contact_id, "link_rejected", staff_id, now)
+        )
         return proposal
 
-    target = await session.get_one(Case, proposal.case_id, with_for_update=True)
+    # The lock order of triage/moves.py: both cases by id, then the contact, then proposals.
+    current_case = await session.scalar(
+        select(Contact.case_id).where(Contact.id == proposal.contact_id)
+    )
+    involved = {proposal.case_id} | ({current_case} if current_case is not None else set())
+    cases = await moves.lock_cases(session, involved)
+    target = cases[proposal.case_id]
     if target.closed_at is not None:
         raise LinkNotPossible("the proposed case has been closed since")
-    contact = await session.get_one(Contact, proposal.contact_id, with_for_update=True)
-    previous_case_id = contact.case_id
-    contact.case_id = target.id
-    proposal.status = LinkStatus.CONFIRMED
-    session.add(
-        _event(target.id, contact.id, "contact_linked", staff_id, now, from_case=previous_case_id)
+    contact = await session.get_one(
+        Contact, proposal.contact_id, with_for_update=True, populate_existing=True
     )
-    if previous_case_id is not None and previous_case_id != target.id:
-        session.add(
-            _event(previous_case_id, contact.id, "contact_moved", staff_id, now, to_case=target.id)
+    if contact.case_id != current_case:
+        raise LinkNotPossible("the contact has moved to another case since")
+    if current_case == target.id:
+        raise LinkNotPossible("the contact is in the proposed case already")
+    proposal = await _locked_open(session, proposal_id)
+    proposal.status = LinkStatus.CONFIRMED
+    proposal.decided_at = now
+    proposal.decided_by = staff_id
+    source = cases.get(current_case) if current_case is not None else None
+    try:
+        await moves.relink(
+            session,
+            contact,
+            source,
+            target,
+            staff_id=staff_id,
+            now=now,
+            keep_proposal_id=proposal.id,
         )
-        await _close_if_empty(session, previous_case_id, target.id, staff_id, now)
+    except moves.MoveRefused as exc:
+        raise LinkNotPossible(exc.message) from None
     return proposal
 
 
-async def _close_if_empty(
-    session: AsyncSession, case_id: int, merged_into: int, staff_id: int, now: datetime
-) -> None:
-    remaining = await session.scalar(select(Contact.id).where(Contact.case_id == case_id).limit(1))
-    if remaining is not None:
-        return
-    case = await session.get_one(Case, case_id, with_for_update=True)
-    try:
-        await workflow.change_status(
-            session,
-            case,
-            CaseStatus.CLOSED,
-            actor=workflow.Actor.staff(staff_id),
-            now=now,
-            reason=CloseReason.MERGED,
-            detail={"into_case": merged_into},
-        )
-    except IllegalTransition as exc:
-        raise LinkNotPossible(
-            f"the contact's current case would be left empty, and {exc.message}"
-        ) from None
-
-
-def _event(
-    case_id: int, contact_id: int | None, kind: str, staff_id: int, now: datetime, **detail: object
-) -> CaseEvent:
-    return CaseEvent(
-        case_id=case_id,
-        at=now,
-        actor_kind=ActorKind.STAFF,
-        actor_id=staff_id,
-        kind=kind,
-        contact_id=contact_id,
-        detail=dict(detail),
+async def _locked_open(session: AsyncSession, proposal_id: int) -> LinkProposal:
+    proposal = await session.get_one(
+        LinkProposal, proposal_id, with_for_update=True, populate_existing=True
     )
+    if proposal.status is not LinkStatus.PROPOSED:
+        raise LinkNotPossible(f"this proposal was already {proposal.status.value}")
+    return proposal
 
 
 async def proposals_for_case(session: AsyncSession, case_id: int) -> list[LinkProposal]:

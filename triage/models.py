@@ -113,6 +113,18 @@ class Deadline(Base):
     met_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class CaseNote(Base):
+    """An internal note by staff on a case; never shown to the reporter. The text is encrypted."""
+
+    __tablename__ = "case_notes"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    body: Mapped[str] = mapped_column(EncryptedText)
+
+
 class LinkReason(StrEnum):
     SAME_PHONE = "same_phone"
     SAME_EMAIL = "same_email"
@@ -122,6 +134,8 @@ class LinkStatus(StrEnum):
     PROPOSED = "proposed"
     CONFIRMED = "confirmed"
     REJECTED = "rejected"
+    # Nobody decided: the contact was moved by hand or its case merged, which answered it.
+    SUPERSEDED = "superseded"
 
 
 class LinkProposal(Base):

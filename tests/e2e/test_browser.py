@@ -474,3 +474,71 @@ def test_the_form_fits_a_phone_screen(browser: Browser, site: Site) -> None:
         assert not too_wide, f"horizontal scrolling at {MOBILE_WIDTH}px: {too_wide}"
     finally:
         context.close()
+
+
+def _newest_cases(page: Page, site: Site, count: int, before: int) -> list[dict[str, Any]]:
+    """The `count` newest open cases once the queue has `before + count` (jobs run in-process)."""
+
+    def listed() -> list[dict[str, Any]] | None:
+        items: list[dict[str, Any]] = page.request.get("/api/v1/queue?limit=200").json()["items"]
+        return items if len(items) >= before + count else None
+
+    items = site.processes.poll(listed, f"{count} new cases in the queue", interval=0.25)
+    return sorted(items, key=lambda item: (item["received_at"], item["id"]))[-count:]
+
+
+def test_the_case_page_with_notes_and_a_merge_has_no_axe_violations(
+    browser: Browser, site: Site
+) -> None:
+    context = _context(browser, site, bypass_csp=True)
+    try:
+        page = context.new_page()
+        log_in(page)
+        before = len(page.request.get("/api/v1/queue?limit=200").json()["items"])
+        send_report(page)
+        send_report(page)
+        kept, merged = _newest_cases(page, site, 2, before)
+        found: dict[str, list[dict[str, Any]]] = {}
+
+        page.goto(f"/cases/{merged['id']}")
+        note = page.get_by_label("Intern note", exact=True)
+        note.fill("Ringede til skolen.\nLæreren bekræfter det.")
+        page.get_by_role("button", name="Tilføj note").click()
+        timeline = page.locator("ol.timeline")
+        expect(timeline.locator(".note-text")).to_have_text(
+            "Ringede til skolen.\nLæreren bekræfter det."
+        )
+        expect(note).to_have_value("")
+        found["case page with a note"] = _axe_violations(page)
+        page.get_by_role("button", name="Tilføj note").click()
+        expect(page.locator(".error-summary")).to_contain_text("Skriv en note på 1 til 4000 tegn.")
+        expect(note).to_have_attribute("aria-invalid", "true")
+        found["case page with a note error"] = _axe_violations(page)
+
+        merge_field = page.get_by_label("Læg sammen med sagen om samme person, med referencen")
+        merge_field.fill("NAT-0000-00000")
+        page.get_by_role("button", name="Læg sammen med den sag").click()
+        expect(page.locator(".error-summary")).to_contain_text("Ingen sag har denne reference.")
+        found["case page with a merge error"] = _axe_violations(page)
+        merge_field.fill(kept["reference"])
+        page.get_by_role("button", name="Læg sammen med den sag").click()
+        page.wait_for_url(f"**/cases/{kept['id']}")
+        expect(timeline).to_contain_text(
+            f"Sag {merged['reference']} blev lagt sammen med denne sag"
+        )
+        found["the case merged into"] = _axe_violations(page)
+
+        page.goto(f"/cases/{merged['id']}")
+        expect(page.locator(".merged-notice")).to_contain_text(kept["reference"])
+        expect(page.get_by_role("heading", name="Frister")).to_be_visible()
+        page.get_by_role("button", name="Genåbn sagen").click()
+        expect(page.locator(".error-summary")).to_contain_text("Skriv, hvorfor sagen genåbnes.")
+        found["the merged case, with a reopen error"] = _axe_violations(page)
+        page.goto(f"/cases/{merged['id']}?lang=en")
+        expect(page.get_by_role("heading", name="Timeline")).to_be_visible()
+        found["the merged case in English"] = _axe_violations(page)
+        page.goto(f"/cases/{merged['id']}?lang=da")
+
+        assert not any(found.values()), "axe-core found violations:\n" + _describe(found)
+    finally:
+        context.close()

@@ -214,7 +214,7 @@ async def test_a_voicemail_has_a_player(client: Any, deps: Deps) -> None:
     assert "Telefonsvarer" in shown
     assert "42 sekunder" in shown
     assert "Anonym" in shown
-    assert 'action="/cases/' + str(case_id) + "/contacts" not in shown  # no reply to a call
+    assert f'action="/cases/{case_id}/contacts/{contact_id}/reply"' not in shown  # not a call
 
 
 async def test_confirming_a_link_proposal_on_the_page(client: Any, deps: Deps) -> None:

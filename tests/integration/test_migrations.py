@@ -25,6 +25,7 @@ MODEL_TABLES = {
     "contacts",
     "cases",
     "case_events",
+    "case_notes",
     "deadlines",
     "staff_users",
     "staff_sessions",
