@@ -22,12 +22,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from clock import Clock, SystemClock
 from crypto import DataCipher, new_data_key
 from db import async_session_factory, make_async_engine, make_sync_engine
-from integrations.console import ConsoleRecordingStore, ConsoleSmsSender
+from integrations.console import ConsoleAlertCaller, ConsoleRecordingStore, ConsoleSmsSender
+from integrations.twilio.alert_calls import TwilioAlertCaller
 from integrations.twilio.client import rest_client
 from integrations.twilio.recordings import TwilioRecordingStore
 from integrations.twilio.sms import TwilioSmsSender
 from jobqueue import Enqueuer, JobContext, JobQueue
-from notifications.ports import RecordingStore, SmsSender
+from notifications.ports import AlertCaller, RecordingStore, SmsSender
 from settings import Settings, SettingsError
 
 
@@ -45,6 +46,8 @@ class Deps:
     sms: SmsSender
     # Voicemail audio from the voice provider (Twilio), or silence in console mode.
     recordings: RecordingStore
+    # Alert calls to staff: Twilio, or the console (logged, not placed) when it is not configured.
+    alert_caller: AlertCaller
     # Set when jobs run inside this process (embedded defaults): wakes the in-process worker.
     work_available: threading.Event | None
     # Embedded defaults: the in-process Redis stand-in's server, shared by the sync client above
@@ -84,6 +87,7 @@ class Deps:
             self.queue,
             self.sms,
             recordings=self.recordings,
+            alert_caller=self.alert_caller,
         )
 
     async def aclose(self) -> None:
@@ -142,6 +146,12 @@ def _recording_store(settings: Settings) -> RecordingStore:
     return TwilioRecordingStore(rest_client(settings, timeout=30))
 
 
+def _alert_caller(settings: Settings) -> AlertCaller:
+    if not settings.twilio_enabled:
+        return ConsoleAlertCaller()
+    return TwilioAlertCaller(rest_client(settings))
+
+
 def build_deps(
     settings: Settings,
     *,
@@ -149,6 +159,7 @@ def build_deps(
     redis: Redis | None = None,
     sms: SmsSender | None = None,
     recordings: RecordingStore | None = None,
+    alert_caller: AlertCaller | None = None,
     fake_server: fakeredis.FakeServer | None = None,
 ) -> Deps:
     if settings.embedded_database:
@@ -186,6 +197,7 @@ def build_deps(
         queue=queue,
         sms=sms or _sms_sender(settings),
         recordings=recordings or _recording_store(settings),
+        alert_caller=alert_caller or _alert_caller(settings),
         work_available=work_available,
         fake_server=fake_server if settings.embedded_queue else None,
     )

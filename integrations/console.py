@@ -1,7 +1,8 @@
 """Console implementations of the provider ports: nothing leaves the machine (embedded defaults).
 
 Messages are written to the log without their text or the full number, and reported to the
-caller as "not_sent", so the UI can say "not sent (console mode)".
+caller as "not_sent", so the UI can say "not sent (console mode)". Alert calls are logged without
+any number and reported as "not_placed" ("not placed (console mode)").
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import wave
 
 import structlog
 
-from notifications.ports import RecordingAudio, SentMessage
+from notifications.ports import PlacedCall, RecordingAudio, SentMessage
 
 log = structlog.get_logger(__name__)
 
@@ -46,3 +47,12 @@ class ConsoleRecordingStore:
 
     def delete(self, recording_id: str) -> None:
         log.info("recording_delete_console_mode", recording_id=recording_id)
+
+
+class ConsoleAlertCaller:
+    def place_call(
+        self, *, to: str, from_: str, attempt_token: str, status_callback: str, twiml_url: str
+    ) -> PlacedCall:
+        # No number (not even masked): an on-call phone is a staff member's own.
+        log.info("alert_call_not_placed_console_mode")
+        return PlacedCall(provider_id=None, status="not_placed")
