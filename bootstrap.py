@@ -22,13 +22,19 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from clock import Clock, SystemClock
 from crypto import DataCipher, new_data_key
 from db import async_session_factory, make_async_engine, make_sync_engine
-from integrations.console import ConsoleEmailSender, ConsoleRecordingStore, ConsoleSmsSender
+from integrations.console import (
+    ConsoleAlertCaller,
+    ConsoleEmailSender,
+    ConsoleRecordingStore,
+    ConsoleSmsSender,
+)
 from integrations.smtp import smtp_sender
+from integrations.twilio.alert_calls import TwilioAlertCaller
 from integrations.twilio.client import rest_client
 from integrations.twilio.recordings import TwilioRecordingStore
 from integrations.twilio.sms import TwilioSmsSender
 from jobqueue import Enqueuer, JobContext, JobQueue
-from notifications.ports import EmailSender, RecordingStore, SmsSender
+from notifications.ports import AlertCaller, EmailSender, RecordingStore, SmsSender
 from settings import Settings, SettingsError
 
 
@@ -48,6 +54,8 @@ class Deps:
     recordings: RecordingStore
     # Routing notices to partner units: a mail server (SMTP), or the console (logged, not sent).
     email: EmailSender
+    # Alert calls to staff: Twilio, or the console (logged, not placed) when it is not configured.
+    alert_caller: AlertCaller
     # Set when jobs run inside this process (embedded defaults): wakes the in-process worker.
     work_available: threading.Event | None
     # Embedded defaults: the in-process Redis stand-in's server, shared by the sync client above
@@ -88,6 +96,7 @@ class Deps:
             self.sms,
             recordings=self.recordings,
             email=self.email,
+            alert_caller=self.alert_caller,
         )
 
     async def aclose(self) -> None:
@@ -152,6 +161,12 @@ def _email_sender(settings: Settings) -> EmailSender:
     return smtp_sender(settings)
 
 
+def _alert_caller(settings: Settings) -> AlertCaller:
+    if not settings.twilio_enabled:
+        return ConsoleAlertCaller()
+    return TwilioAlertCaller(rest_client(settings))
+
+
 def build_deps(
     settings: Settings,
     *,
@@ -160,6 +175,7 @@ def build_deps(
     sms: SmsSender | None = None,
     recordings: RecordingStore | None = None,
     email: EmailSender | None = None,
+    alert_caller: AlertCaller | None = None,
     fake_server: fakeredis.FakeServer | None = None,
 ) -> Deps:
     if settings.embedded_database:
@@ -198,6 +214,7 @@ def build_deps(
         sms=sms or _sms_sender(settings),
         recordings=recordings or _recording_store(settings),
         email=email or _email_sender(settings),
+        alert_caller=alert_caller or _alert_caller(settings),
         work_available=work_available,
         fake_server=fake_server if settings.embedded_queue else None,
     )

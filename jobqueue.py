@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
     from clock import Clock
     from crypto import DataCipher
-    from notifications.ports import EmailSender, RecordingStore, SmsSender
+    from notifications.ports import AlertCaller, EmailSender, RecordingStore, SmsSender
     from settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -196,6 +196,8 @@ class JobContext:
     sms: SmsSender
     recordings: RecordingStore | None = None
     email: EmailSender | None = None
+    # Alert calls to staff (the alert engine's jobs).
+    alert_caller: AlertCaller | None = None
     # The process that built the engine; a forked rq work horse has another pid.
     _pid: int = field(default_factory=os.getpid)
 

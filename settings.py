@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
+import phonenumbers
 from pydantic import (
     Field,
     SecretStr,
@@ -185,6 +186,12 @@ class Settings(BaseSettings):
         description="Send REST calls to this base URL instead of Twilio's (a local "
         "Twilio-compatible stub in tests); never set in production.",
     )
+    alert_caller_id: str | None = Field(
+        default=None,
+        description="The number alert calls to staff come from (E.164, e.g. +4570203040: a "
+        "voice-capable number of the Twilio account); empty: the number of the hotline the "
+        "alert's case belongs to.",
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -324,6 +331,21 @@ class Settings(BaseSettings):
         if not value.startswith(("https://", "http://")):
             raise ValueError("must be an absolute http(s) URL")
         return value.rstrip("/")
+
+    @field_validator("alert_caller_id")
+    @classmethod
+    def _e164_number(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not re.fullmatch(r"\+[1-9]\d{6,14}", value):
+            raise ValueError("must be a phone number in E.164 form, e.g. +4570203040")
+        try:
+            valid = phonenumbers.is_valid_number(phonenumbers.parse(value))
+        except phonenumbers.NumberParseException:
+            valid = False
+        if not valid:
+            raise ValueError("is not a valid phone number")
+        return value
 
     @field_validator("secret_key")
     @classmethod

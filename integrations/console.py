@@ -2,6 +2,8 @@
 
 Messages and e-mails are written to the log without their text, the full number or the
 address, and reported to the caller as "not_sent", so the UI can say "not sent (console mode)".
+Alert calls are logged without any number and reported as "not_placed" ("not placed (console
+mode)").
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import wave
 
 import structlog
 
-from notifications.ports import OutgoingEmail, RecordingAudio, SentEmail, SentMessage
+from notifications.ports import OutgoingEmail, PlacedCall, RecordingAudio, SentEmail, SentMessage
 
 log = structlog.get_logger(__name__)
 
@@ -58,3 +60,12 @@ class ConsoleRecordingStore:
 
     def delete(self, recording_id: str) -> None:
         log.info("recording_delete_console_mode", recording_id=recording_id)
+
+
+class ConsoleAlertCaller:
+    def place_call(
+        self, *, to: str, from_: str, attempt_token: str, status_callback: str, twiml_url: str
+    ) -> PlacedCall:
+        # No number (not even masked): an on-call phone is a staff member's own.
+        log.info("alert_call_not_placed_console_mode")
+        return PlacedCall(provider_id=None, status="not_placed")

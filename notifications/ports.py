@@ -1,9 +1,10 @@
 """What the core needs from a messaging provider, without naming one.
 
 Implementations: `integrations.twilio.sms.TwilioSmsSender`,
-`integrations.twilio.recordings.TwilioRecordingStore` and `integrations.smtp.SmtpEmailSender`
-(real), `integrations.console`'s `ConsoleSmsSender`, `ConsoleRecordingStore` and
-`ConsoleEmailSender` (embedded defaults: nothing leaves the machine).
+`integrations.twilio.recordings.TwilioRecordingStore`,
+`integrations.twilio.alert_calls.TwilioAlertCaller` and `integrations.smtp.SmtpEmailSender`
+(real), `integrations.console`'s `ConsoleSmsSender`, `ConsoleRecordingStore`,
+`ConsoleAlertCaller` and `ConsoleEmailSender` (embedded defaults: nothing leaves the machine).
 Jobs call these; they are synchronous because jobs are.
 """
 
@@ -83,4 +84,29 @@ class RecordingStore(Protocol):
 
     def delete(self, recording_id: str) -> None:
         """Delete the recording at the provider; one already gone counts as deleted."""
+        ...
+
+
+@dataclass(frozen=True)
+class PlacedCall:
+    """What the provider said when it accepted an outbound call."""
+
+    provider_id: str | None
+    # Provider status at acceptance: "queued", … or "not_placed" in console mode.
+    status: str
+
+
+class AlertCaller(Protocol):
+    """Outbound alert calls to staff (notifications.alert_calls has the rest of the channel)."""
+
+    def place_call(
+        self, *, to: str, from_: str, attempt_token: str, status_callback: str, twiml_url: str
+    ) -> PlacedCall:
+        """Ring `to` from `from_`; when answered, the call plays what `twiml_url` answers.
+
+        `status_callback` receives the call's progress. Both URLs are absolute and carry the
+        attempt's token (`notifications.alert_calls.alert_call_urls`). Raises SendFailed:
+        retryable for timeouts, throttling and server errors, not for refusals such as an
+        invalid number.
+        """
         ...

@@ -14,12 +14,15 @@ if TYPE_CHECKING:
     from db import RowInserter
     from intake.chat_bus import ChatBus
     from intake.messaging import CaseTimeline
+    from notifications.alert_calls import AlertCallEvents
     from web.openapi import CachedDocument
     from web.ratelimit import RateLimiter
 
 deps_key: web.AppKey[Deps] = web.AppKey("deps")
 contact_inserter_key: web.AppKey[RowInserter] = web.AppKey("contact_inserter")
 case_timeline_key: web.AppKey[CaseTimeline] = web.AppKey("case_timeline")
+# The alert engine's side of alert calls (integrations/twilio/alert_webhooks.py).
+alert_call_events_key: web.AppKey[AlertCallEvents] = web.AppKey("alert_call_events")
 rate_limiter_key: web.AppKey[RateLimiter] = web.AppKey("rate_limiter")
 staff_key: web.RequestKey[Staff | None] = web.RequestKey("staff")
 language_key: web.RequestKey[str] = web.RequestKey("language")

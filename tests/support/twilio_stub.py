@@ -30,6 +30,15 @@ recordings.delete   DELETE  /2010-04-01/Accounts/{AC}/Recordings/{RE}.json → 2
 Faults: ``stub.fail_next(route, fault, times=1)`` or ``stub.enqueue_faults(route, *faults)``;
 each queued fault is used by exactly one later request to that route (after the auth check), in
 order; ``"*"`` matches any route. See `TwilioError`, `ProblemError`, `ServerError`, `Delay`.
+
+Calls: ``stub.calls`` keeps each created call with what it was created with (``_url``,
+``_status_callback``, ``_status_callback_events``, …). ``await stub.simulate_call(sid,
+local_base_url=app_url, outcome="answered", digits=["1"])`` then plays Twilio's side of it against
+the hotline: signed status callbacks for the subscribed events, the POST to the call's Url for
+its TwiML, a POST to the TwiML's ``<Gather action>`` per digit pressed, and the final status.
+Every request is signed for its public URL (as Twilio signs it) and sent to the same path under
+the app's local address; the returned `SimulatedCall` holds each delivery, so a test can replay
+one as Twilio's retries would.
 """
 
 from __future__ import annotations
@@ -42,13 +51,22 @@ import secrets
 import struct
 import threading
 import wave
+import xml.etree.ElementTree as ET
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable, Iterator
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Coroutine,
+    Iterable,
+    Iterator,
+    Sequence,
+)
 from collections.abc import Mapping as AbcMapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
-from typing import Any, TypeAlias, TypeVar
+from typing import Any, Literal, TypeAlias, TypeVar
 
 import aiohttp
 from aiohttp import web
@@ -167,6 +185,59 @@ class CallbackResult:
 
     status: int
     text: str
+
+
+CallOutcome: TypeAlias = Literal["answered", "busy", "no-answer", "failed", "canceled"]
+
+
+@dataclass(frozen=True)
+class WebhookDelivery:
+    """One signed request the stub made to the hotline during a simulated call."""
+
+    local_url: str
+    public_url: str
+    fields: tuple[tuple[str, str], ...]
+    result: CallbackResult
+
+    def fields_dict(self) -> dict[str, str]:
+        return dict(self.fields)
+
+    async def replay(self, auth_token: str = AUTH_TOKEN) -> CallbackResult:
+        """Send the same request again, as Twilio does when it retries a webhook."""
+        return await send_status_callback(
+            self.local_url, self.public_url, self.fields_dict(), auth_token=auth_token
+        )
+
+
+@dataclass
+class SimulatedCall:
+    sid: str
+    # The status callbacks, in order.
+    statuses: list[WebhookDelivery] = field(default_factory=list)
+    # The TwiML requests, in order: the call's Url when answered, then one per key pressed.
+    twiml: list[WebhookDelivery] = field(default_factory=list)
+
+    @property
+    def keypresses(self) -> list[WebhookDelivery]:
+        return [d for d in self.twiml if "Digits" in d.fields_dict()]
+
+    @property
+    def call_statuses(self) -> list[str]:
+        return [d.fields_dict()["CallStatus"] for d in self.statuses]
+
+
+def _gather_action(twiml: str) -> str | None:
+    """The action URL of the first <Gather> (where Twilio posts the keys), if any."""
+    try:
+        root = ET.fromstring(twiml)  # noqa: S314  (the hotline's own answer in a test)
+    except ET.ParseError:
+        return None
+    gather = root.find("Gather")
+    if gather is None:
+        return None
+    if gather.get("method", "POST") != "POST":
+        raise ValueError("the stub simulates POST Gather actions only")
+    return gather.get("action")
 
 
 @dataclass
@@ -496,6 +567,100 @@ class TwilioStub:
             local_url, str(callback), fields, auth_token=auth_token or self.auth_token or AUTH_TOKEN
         )
 
+    async def simulate_call(
+        self,
+        call_sid: str,
+        *,
+        local_base_url: str,
+        public_base_url: str = PUBLIC_BASE_URL,
+        outcome: CallOutcome = "answered",
+        digits: Sequence[str] = ("1",),
+        duration: int = 25,
+        error_code: int | str | None = None,
+        auth_token: str | None = None,
+    ) -> SimulatedCall:
+        """Play Twilio's side of a call created through the stub, against the hotline.
+
+        "answered": initiated, ringing, answered (CallStatus in-progress) callbacks; the call's
+        Url is fetched for TwiML; each digit in `digits` is posted to the current TwiML's first
+        `<Gather>` action (its answer is the next TwiML; no Gather left ends the keys); then
+        "completed" with CallDuration. Any other outcome ends with that status after ringing
+        ("failed": after "initiated" only, with `error_code` when given). Callbacks go only for
+        the events the call subscribed to. The call's status in the stub becomes the final one.
+        """
+        with self._lock:
+            resource = dict(self._calls[call_sid])
+        token = auth_token or self.auth_token or AUTH_TOKEN
+        base = public_base_url.rstrip("/")
+
+        async def deliver(public_url: str, fields: dict[str, str]) -> WebhookDelivery:
+            if not public_url.startswith(base + "/"):
+                raise ValueError(f"{public_url!r} is not under {public_base_url!r}")
+            local_url = local_base_url.rstrip("/") + public_url[len(base) :]
+            result = await send_status_callback(local_url, public_url, fields, auth_token=token)
+            return WebhookDelivery(local_url, public_url, tuple(fields.items()), result)
+
+        call_fields = {
+            "CallSid": call_sid,
+            "AccountSid": resource["account_sid"],
+            "From": resource["from"],
+            "To": resource["to"],
+            "Caller": resource["from"],
+            "Called": resource["to"],
+            "Direction": "outbound-api",
+            "ApiVersion": API_VERSION,
+        }
+        simulated = SimulatedCall(call_sid)
+        callback = resource["_status_callback"]
+        if callback and resource["_status_callback_method"] != "POST":
+            raise ValueError("the stub simulates POST status callbacks only")
+        events = set(resource["_status_callback_events"])
+        sequence = iter(range(100))
+
+        async def status(event: str, call_status: str, **extra: str) -> None:
+            with self._lock:
+                self._calls[call_sid]["status"] = call_status
+            if not callback or event not in events:
+                return
+            fields = {
+                **call_fields,
+                "CallStatus": call_status,
+                "CallbackSource": "call-progress-events",
+                "Timestamp": _now(),
+                "SequenceNumber": str(next(sequence)),
+                **extra,
+            }
+            simulated.statuses.append(await deliver(str(callback), fields))
+
+        await status("initiated", "initiated")
+        if outcome == "failed":
+            extra = {} if error_code is None else {"ErrorCode": str(error_code)}
+            await status("completed", "failed", **extra)
+            return simulated
+        await status("ringing", "ringing")
+        if outcome != "answered":
+            await status("completed", outcome)
+            return simulated
+        await status("answered", "in-progress")
+        answering = {**call_fields, "CallStatus": "in-progress"}
+        if resource["_url"]:
+            if resource["_method"] != "POST":
+                raise ValueError("the stub simulates a POST to the call's Url only")
+            fetched = await deliver(str(resource["_url"]), answering)
+            simulated.twiml.append(fetched)
+            current = fetched.result.text
+        else:
+            current = str(resource["_twiml"])
+        for digit in digits:
+            action = _gather_action(current)
+            if action is None:
+                break
+            pressed = await deliver(action, {**answering, "Digits": digit, "FinishedOnKey": ""})
+            simulated.twiml.append(pressed)
+            current = pressed.result.text
+        await status("completed", "completed", CallDuration=str(duration))
+        return simulated
+
     # -- HTTP --
 
     def _authenticate(self, request: web.Request) -> tuple[str | None, bool]:
@@ -730,10 +895,21 @@ class TwilioStub:
             "to": to,
             "to_formatted": to,
             "uri": f"/{API_VERSION}/Accounts/{m.account}/Calls/{sid}.json",
+            # What the call was created with (not part of Twilio's answer).
+            "_url": m.form.get("Url"),
+            "_method": m.form.get("Method") or "POST",
+            "_twiml": m.form.get("Twiml"),
+            "_status_callback": m.form.get("StatusCallback"),
+            "_status_callback_method": m.form.get("StatusCallbackMethod") or "POST",
+            # Twilio's default when none are named: only the call's end.
+            "_status_callback_events": m.form.getall("StatusCallbackEvent", []) or ["completed"],
+            "_timeout": m.form.get("Timeout"),
+            "_time_limit": m.form.get("TimeLimit"),
+            "_machine_detection": m.form.get("MachineDetection"),
         }
         with self._lock:
             self._calls[sid] = resource
-        return self._json(resource, 201)
+        return self._json(self._public(resource), 201)
 
     # -- recordings --
 
@@ -848,6 +1024,9 @@ class ThreadedTwilioStub:
 
     def send_message_status(self, message_sid: str, status: str, **options: Any) -> CallbackResult:
         return self.call(self.stub.send_message_status(message_sid, status, **options))
+
+    def simulate_call(self, call_sid: str, **options: Any) -> SimulatedCall:
+        return self.call(self.stub.simulate_call(call_sid, **options))
 
     def stop(self) -> None:
         if not self._started:
