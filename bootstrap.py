@@ -18,10 +18,11 @@ import redis.asyncio as aredis
 from redis import Redis
 from sqlalchemy import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
 
 from clock import Clock, SystemClock
 from crypto import DataCipher, new_data_key
-from db import async_session_factory, make_async_engine, make_sync_engine
+from db import async_session_factory, make_async_engine, make_sync_engine, session_class
 from integrations.console import ConsoleRecordingStore, ConsoleSmsSender
 from integrations.twilio.client import rest_client
 from integrations.twilio.recordings import TwilioRecordingStore
@@ -29,6 +30,7 @@ from integrations.twilio.sms import TwilioSmsSender
 from jobqueue import Enqueuer, JobContext, JobQueue
 from notifications.ports import RecordingStore, SmsSender
 from settings import Settings, SettingsError
+from triage.queue_events import QueueAnnouncer
 
 
 @dataclass
@@ -47,6 +49,10 @@ class Deps:
     recordings: RecordingStore
     # Set when jobs run inside this process (embedded defaults): wakes the in-process worker.
     work_available: threading.Event | None
+    # Publishes the queue changes a transaction noted once it commits; it watches the session
+    # class below, which both the async sessions and the jobs' sync sessions are built from.
+    announcer: QueueAnnouncer
+    session_class: type[Session]
     # Embedded defaults: the in-process Redis stand-in's server, shared by the sync client above
     # and the chat's async pub/sub (`chat_redis`).
     fake_server: fakeredis.FakeServer | None = None
@@ -67,7 +73,8 @@ class Deps:
         return self._sync_engine
 
     def chat_redis(self) -> aredis.Redis:
-        """A new asyncio Redis client for chat pub/sub (the caller closes it)."""
+        """A new asyncio Redis client for pub/sub: the chat's and the live queue's subscriptions
+        (the caller closes it)."""
         if self.fake_server is not None:
             client: aredis.Redis = fakeredis.aioredis.FakeRedis(server=self.fake_server)
             return client
@@ -84,9 +91,11 @@ class Deps:
             self.queue,
             self.sms,
             recordings=self.recordings,
+            session_class=self.session_class,
         )
 
     async def aclose(self) -> None:
+        await self.announcer.drain()
         await self.engine.dispose()
         if self._sync_engine is not None:
             self._sync_engine.dispose()
@@ -175,17 +184,22 @@ def build_deps(
     queue = JobQueue(redis, on_enqueued=work_available.set if work_available else None)
 
     engine = make_async_engine(settings.resolved_database_url, cipher)
+    announcer = QueueAnnouncer(redis)
+    sessions_class = session_class()
+    announcer.watch(sessions_class)
     return Deps(
         settings=settings,
         clock=clock or SystemClock(),
         cipher=cipher,
         secret_key=secret.encode(),
         engine=engine,
-        sessions=async_session_factory(engine),
+        sessions=async_session_factory(engine, sync_session_class=sessions_class),
         redis=redis,
         queue=queue,
         sms=sms or _sms_sender(settings),
         recordings=recordings or _recording_store(settings),
         work_available=work_available,
+        announcer=announcer,
+        session_class=sessions_class,
         fake_server=fake_server if settings.embedded_queue else None,
     )

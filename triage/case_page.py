@@ -145,6 +145,8 @@ async def load(session: AsyncSession, case_id: int) -> CasePage | None:
     )
     staff_ids = {e.actor_id for e in events if e.actor_id is not None}
     staff_ids |= {m.staff_id for v in views.values() for m in v.messages if m.staff_id}
+    if case.assignee_id is not None:  # named by the assignment partial
+        staff_ids.add(case.assignee_id)
     staff_names: dict[int, str] = {}
     if staff_ids:
         staff_names = dict(

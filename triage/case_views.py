@@ -16,7 +16,7 @@ from access.service import audit
 from denmark.municipalities import by_code
 from intake import delivery, messaging, replies
 from intake.concern_form import FieldProblem
-from triage import case_page, linking
+from triage import assignment, case_page, linking
 from web.appkeys import deps_key, staff_key
 from web.i18n import N_
 from web.policy import requires_role
@@ -85,6 +85,8 @@ async def _show(
             "municipalities": by_code(),
             "refusal_text": refusal_text,
             "now": deps.clock.now(),
+            # For the assignment partial (triage/_assignment.html).
+            "assignees": await assignment.eligible_assignees(session),
         }
         # Rendered inside the session: the rows' encrypted fields are read here.
         return render(request, "triage/case.html", context, status=status)

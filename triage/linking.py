@@ -24,6 +24,7 @@ from triage.models import (
     LinkReason,
     LinkStatus,
 )
+from triage.queue_events import note_case_changed
 
 
 class LinkNotPossible(Exception):
@@ -128,6 +129,7 @@ async def _close_if_empty(
     case = await session.get_one(Case, case_id, with_for_update=True)
     case.status = CaseStatus.CLOSED
     case.closed_at = now
+    note_case_changed(session, case_id)  # it leaves the staff queue
     for deadline in await session.scalars(
         select(Deadline).where(Deadline.case_id == case_id, Deadline.met_at.is_(None))
     ):

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from db import RowInserter
     from intake.chat_bus import ChatBus
     from intake.messaging import CaseTimeline
+    from triage.queue_bus import QueueBus
     from web.ratelimit import RateLimiter
 
 deps_key: web.AppKey[Deps] = web.AppKey("deps")
@@ -26,3 +27,4 @@ csrf_failed_key: web.RequestKey[bool] = web.RequestKey("csrf_failed")
 chat_bus_key: web.AppKey[ChatBus] = web.AppKey("chat_bus")
 # Per process: the timers that miss a waiting chat nobody accepted, by chat id.
 chat_timers_key: web.AppKey[dict[int, asyncio.Task[None]]] = web.AppKey("chat_timers")
+queue_bus_key: web.AppKey[QueueBus] = web.AppKey("queue_bus")
