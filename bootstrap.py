@@ -18,10 +18,11 @@ import redis.asyncio as aredis
 from redis import Redis
 from sqlalchemy import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
 
 from clock import Clock, SystemClock
 from crypto import DataCipher, new_data_key
-from db import async_session_factory, make_async_engine, make_sync_engine
+from db import async_session_factory, make_async_engine, make_sync_engine, session_class
 from integrations.console import (
     ConsoleAlertCaller,
     ConsoleEmailSender,
@@ -36,6 +37,7 @@ from integrations.twilio.sms import TwilioSmsSender
 from jobqueue import Enqueuer, JobContext, JobQueue
 from notifications.ports import AlertCaller, EmailSender, RecordingStore, SmsSender
 from settings import Settings, SettingsError
+from triage.queue_events import QueueAnnouncer
 
 
 @dataclass
@@ -58,6 +60,10 @@ class Deps:
     alert_caller: AlertCaller
     # Set when jobs run inside this process (embedded defaults): wakes the in-process worker.
     work_available: threading.Event | None
+    # Publishes the queue changes a transaction noted once it commits; it watches the session
+    # class below, which both the async sessions and the jobs' sync sessions are built from.
+    announcer: QueueAnnouncer
+    session_class: type[Session]
     # Embedded defaults: the in-process Redis stand-in's server, shared by the sync client above
     # and the chat's async pub/sub (`chat_redis`).
     fake_server: fakeredis.FakeServer | None = None
@@ -78,7 +84,8 @@ class Deps:
         return self._sync_engine
 
     def chat_redis(self) -> aredis.Redis:
-        """A new asyncio Redis client for chat pub/sub (the caller closes it)."""
+        """A new asyncio Redis client for pub/sub: the chat's and the live queue's subscriptions
+        (the caller closes it)."""
         if self.fake_server is not None:
             client: aredis.Redis = fakeredis.aioredis.FakeRedis(server=self.fake_server)
             return client
@@ -97,9 +104,11 @@ class Deps:
             recordings=self.recordings,
             email=self.email,
             alert_caller=self.alert_caller,
+            session_class=self.session_class,
         )
 
     async def aclose(self) -> None:
+        await self.announcer.drain()
         await self.engine.dispose()
         if self._sync_engine is not None:
             self._sync_engine.dispose()
@@ -202,13 +211,16 @@ def build_deps(
     queue = JobQueue(redis, on_enqueued=work_available.set if work_available else None)
 
     engine = make_async_engine(settings.resolved_database_url, cipher)
+    announcer = QueueAnnouncer(redis)
+    sessions_class = session_class()
+    announcer.watch(sessions_class)
     return Deps(
         settings=settings,
         clock=clock or SystemClock(),
         cipher=cipher,
         secret_key=secret.encode(),
         engine=engine,
-        sessions=async_session_factory(engine),
+        sessions=async_session_factory(engine, sync_session_class=sessions_class),
         redis=redis,
         queue=queue,
         sms=sms or _sms_sender(settings),
@@ -216,5 +228,7 @@ def build_deps(
         email=email or _email_sender(settings),
         alert_caller=alert_caller or _alert_caller(settings),
         work_available=work_available,
+        announcer=announcer,
+        session_class=sessions_class,
         fake_server=fake_server if settings.embedded_queue else None,
     )

@@ -223,8 +223,16 @@ def make_sync_engine(async_url: str, cipher: DataCipher) -> Engine:
     return engine
 
 
-def async_session_factory(engine: AsyncEngine) -> async_sessionmaker[Any]:
-    return async_sessionmaker(engine, expire_on_commit=False)
+def session_class() -> type[Session]:
+    """A Session subclass of its own: session events listened on it reach only the sessions
+    built from it (the async factory's and the jobs'), not every Session in the process."""
+    return type("HotlineSession", (Session,), {})
+
+
+def async_session_factory(
+    engine: AsyncEngine, *, sync_session_class: type[Session] = Session
+) -> async_sessionmaker[Any]:
+    return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=sync_session_class)
 
 
 def sync_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -198,6 +198,8 @@ class JobContext:
     email: EmailSender | None = None
     # Alert calls to staff (the alert engine's jobs).
     alert_caller: AlertCaller | None = None
+    # The composition root's session class: its commits announce queue changes.
+    session_class: type[Session] = Session
     # The process that built the engine; a forked rq work horse has another pid.
     _pid: int = field(default_factory=os.getpid)
 
@@ -208,7 +210,10 @@ class JobContext:
         if self._pid != os.getpid():
             self.engine.dispose(close=False)
             self._pid = os.getpid()
-        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+        with (
+            self.session_class(self.engine, expire_on_commit=False) as session,
+            session.begin(),
+        ):
             yield session
 
 

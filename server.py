@@ -19,11 +19,13 @@ import intake.recording_views
 import intake.views
 import integrations.twilio.messaging_webhooks
 import integrations.twilio.voice_webhooks
+import triage.assignment_views
 import triage.case_action_views
 import triage.case_api
 import triage.case_views
 import triage.link_views
 import triage.partner_unit_views
+import triage.queue_stream
 import triage.routing_api
 import triage.routing_views
 import triage.triage_views
@@ -101,6 +103,8 @@ def create_app(deps: Deps, *, in_process_worker: bool | None = None) -> web.Appl
     integrations.twilio.messaging_webhooks.register(app)
     integrations.twilio.voice_webhooks.register(app)
     triage.views.register(app)
+    triage.queue_stream.register(app)
+    triage.assignment_views.register(app)
     triage.link_views.register(app)
     triage.case_views.register(app)
     triage.triage_views.register(app)

@@ -121,6 +121,12 @@ class Settings(BaseSettings):
         description="Treat Danish public holidays, Christmas Eve and New Year's Eve as closed "
         "for phone calls (voicemail only); off: the national line is open every day.",
     )
+    queue_at_risk_hours: float = Field(
+        default=4,
+        gt=0,
+        le=24 * 14,
+        description="How long before its deadline a case shows as due soon in the staff queue.",
+    )
     chat_accept_seconds: float = Field(
         default=120,
         gt=0,

@@ -125,6 +125,10 @@ def main(settings: Settings) -> None:
     deps = build_deps(settings)
     context = deps.job_context()
     set_job_context(context)
+    # Built first: rq raises the client's socket timeout above its blocking dequeue's, which
+    # reaches only connections opened afterwards. A connection the sweeper opened before would
+    # keep the short timeout, and rq quits when its dequeue times out on it.
+    rq_worker = Worker([deps.queue.rq], connection=deps.redis)
     stop = threading.Event()
     sweeper_thread = threading.Thread(
         target=Sweeper(context).run_forever, args=(stop,), name="sweeper", daemon=True
@@ -132,9 +136,7 @@ def main(settings: Settings) -> None:
     sweeper_thread.start()
     log.info("worker_started", queue=QUEUE_NAME)
     try:
-        Worker([deps.queue.rq], connection=deps.redis).work(
-            with_scheduler=True, logging_level=settings.log_level.upper()
-        )
+        rq_worker.work(with_scheduler=True, logging_level=settings.log_level.upper())
     finally:
         stop.set()
         sweeper_thread.join(timeout=5)

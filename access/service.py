@@ -165,6 +165,19 @@ async def staff_for_token(
     )
 
 
+async def login_is_active(session: AsyncSession, session_id: int, *, now: datetime) -> bool:
+    """Whether a login session is still valid, without extending it: for long-lived streams,
+    which must end with their login but must not keep it alive."""
+    row = (
+        await session.execute(
+            select(StaffSession.expires_at, StaffUser.active)
+            .join(StaffUser, StaffUser.id == StaffSession.user_id)
+            .where(StaffSession.id == session_id)
+        )
+    ).one_or_none()
+    return row is not None and row.expires_at > now and row.active
+
+
 async def log_out(session: AsyncSession, staff: Staff, *, now: datetime) -> None:
     await session.execute(delete(StaffSession).where(StaffSession.id == staff.session_id))
     session.add(AuditEntry(at=now, actor_id=staff.id, action="logout", detail={}))

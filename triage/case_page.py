@@ -85,6 +85,47 @@ async def load(
             .order_by(Contact.received_at, Contact.id)
         )
     )
+    views = await _contact_views(session, contacts, viewer_id)
+    proposal_views = await _proposal_views(session, case_id, views)
+
+    events = list(
+        await session.scalars(
+            select(CaseEvent)
+            .where(CaseEvent.case_id == case_id)
+            .order_by(CaseEvent.at, CaseEvent.id)
+        )
+    )
+    staff_ids = {e.actor_id for e in events if e.actor_id is not None}
+    staff_ids |= {m.staff_id for v in views.values() for m in v.messages if m.staff_id}
+    if case.assignee_id is not None:  # named by the assignment partial
+        staff_ids.add(case.assignee_id)
+    staff_names: dict[int, str] = {}
+    if staff_ids:
+        staff_names = dict(
+            (
+                await session.execute(
+                    select(StaffUser.id, StaffUser.display_name).where(StaffUser.id.in_(staff_ids))
+                )
+            ).all()
+        )
+    return CasePage(
+        case=case,
+        hotline=hotline,
+        triage_deadline=deadline,
+        contacts=list(views.values()),
+        proposals=proposal_views,
+        events=events,
+        staff_names=staff_names,
+        triage=await load_state(session, case_id),
+        routing=await case_section(session, case),
+        timeline=await timeline_view.load(session, case, events, staff_names),
+    )
+
+
+async def _contact_views(
+    session: AsyncSession, contacts: list[Contact], viewer_id: int | None
+) -> dict[int, ContactView]:
+    """Each contact with its messages, calls, recordings, chat and whether one can reply."""
     views = {c.id: ContactView(c) for c in contacts}
     ids = list(views)
     if ids:
@@ -121,7 +162,13 @@ async def load(
                 if view.chat is not None
                 else delivery.reply_refusal(view.contact, opted_out=view.opted_out)
             )
+    return views
 
+
+async def _proposal_views(
+    session: AsyncSession, case_id: int, views: dict[int, ContactView]
+) -> list[ProposalView]:
+    """The case's open link proposals, each with the reference of the case on its other side."""
     proposals = await proposals_for_case(session, case_id)
     # The other side of each proposal: the proposed case, or the case its contact is in now.
     outside_contacts = {p.contact_id for p in proposals if p.contact_id not in views}
@@ -154,34 +201,4 @@ async def load(
         )
         for p in proposals
     ]
-
-    events = list(
-        await session.scalars(
-            select(CaseEvent)
-            .where(CaseEvent.case_id == case_id)
-            .order_by(CaseEvent.at, CaseEvent.id)
-        )
-    )
-    staff_ids = {e.actor_id for e in events if e.actor_id is not None}
-    staff_ids |= {m.staff_id for v in views.values() for m in v.messages if m.staff_id}
-    staff_names: dict[int, str] = {}
-    if staff_ids:
-        staff_names = dict(
-            (
-                await session.execute(
-                    select(StaffUser.id, StaffUser.display_name).where(StaffUser.id.in_(staff_ids))
-                )
-            ).all()
-        )
-    return CasePage(
-        case=case,
-        hotline=hotline,
-        triage_deadline=deadline,
-        contacts=list(views.values()),
-        proposals=proposal_views,
-        events=events,
-        staff_names=staff_names,
-        triage=await load_state(session, case_id),
-        routing=await case_section(session, case),
-        timeline=await timeline_view.load(session, case, events, staff_names),
-    )
+    return proposal_views

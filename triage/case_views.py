@@ -20,7 +20,7 @@ from access.service import audit
 from denmark.municipalities import by_code
 from intake import delivery, messaging, replies
 from intake.concern_form import FieldProblem
-from triage import case_page, linking, timeline_view
+from triage import assignment, case_page, linking, timeline_view
 from web.appkeys import chat_bus_key, deps_key, language_key, staff_key
 from web.i18n import N_
 from web.path_ids import path_id
@@ -103,6 +103,8 @@ async def show_case(
                 format_time=lambda moment: local_time(moment, language),
                 now=deps.clock.now(),
             ),
+            # For the assignment partial (triage/_assignment.html).
+            "assignees": await assignment.eligible_assignees(session),
         }
         # Rendered inside the session: the rows' encrypted fields are read here.
         return render(request, "triage/case.html", context, status=status)

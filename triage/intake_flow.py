@@ -18,6 +18,7 @@ from intake import phone
 from intake.models import Contact, Hotline, PhoneStatus
 from triage import linking
 from triage.models import ActorKind, Case, CaseEvent, CaseStatus, ClockMode, Deadline, DeadlineKind
+from triage.queue_events import note_case_changed
 
 log = structlog.get_logger(__name__)
 
@@ -49,6 +50,8 @@ def take_in_contact(
     contact.case_id = case.id
     contact.processed_at = now
     linking.propose_links(session, contact, case, now=now)
+    # The staff queue pages show the new case (and alert on an acute one) once this commits.
+    note_case_changed(session, case.id)
     log.info("case_opened", contact_id=contact.id, case_id=case.id, acute=case.is_acute)
     return case.id
 

@@ -49,6 +49,35 @@ class Case(Base):
             postgresql_where=text("closed_at IS NULL"),
             sqlite_where=text("closed_at IS NULL"),
         ),
+        # The same order within one hotline, within one assignee's cases (`assignee=mine` or a
+        # colleague) and among the unassigned ones: a filter that matches few open cases must
+        # not walk all of them, nor may the planner sort what it matched.
+        Index(
+            "ix_cases_queue_hotline",
+            "hotline_id",
+            "queue_rank",
+            "queue_due_at",
+            "id",
+            postgresql_where=text("closed_at IS NULL"),
+            sqlite_where=text("closed_at IS NULL"),
+        ),
+        Index(
+            "ix_cases_queue_assignee",
+            "assignee_id",
+            "queue_rank",
+            "queue_due_at",
+            "id",
+            postgresql_where=text("closed_at IS NULL"),
+            sqlite_where=text("closed_at IS NULL"),
+        ),
+        Index(
+            "ix_cases_queue_unassigned",
+            "queue_rank",
+            "queue_due_at",
+            "id",
+            postgresql_where=text("closed_at IS NULL AND assignee_id IS NULL"),
+            sqlite_where=text("closed_at IS NULL AND assignee_id IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from intake.chat_bus import ChatBus
     from intake.messaging import CaseTimeline
     from notifications.alert_calls import AlertCallEvents
+    from triage.queue_bus import QueueBus
     from web.openapi import CachedDocument
     from web.ratelimit import RateLimiter
 
@@ -32,3 +33,4 @@ openapi_document_key: web.AppKey[CachedDocument] = web.AppKey("openapi_document"
 chat_bus_key: web.AppKey[ChatBus] = web.AppKey("chat_bus")
 # Per process: the timers that miss a waiting chat nobody accepted, by chat id.
 chat_timers_key: web.AppKey[dict[int, asyncio.Task[None]]] = web.AppKey("chat_timers")
+queue_bus_key: web.AppKey[QueueBus] = web.AppKey("queue_bus")

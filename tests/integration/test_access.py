@@ -87,7 +87,11 @@ async def test_login_opens_a_session_for_the_queue_page_and_api(client: Any, dep
     assert "Hanne" in await page.text()  # the staff member's display name in the header
     api = await client.get("/api/v1/queue")
     assert api.status == 200
-    assert await api.json() == {"items": [], "next_cursor": None}
+    assert await api.json() == {
+        "items": [],
+        "next_cursor": None,
+        "counts": {"overdue": 0, "at_risk": 0},
+    }
 
 
 async def test_a_session_ends_after_its_lifetime(

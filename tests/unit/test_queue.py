@@ -1,4 +1,5 @@
-"""triage.queue.QueuePosition: the keyset cursor survives a round trip; anything else is refused."""
+"""triage.queue: the keyset cursor survives a round trip (and only with its filters); anything
+else is refused. The deadline state of a case: on time, at risk (due soon) or overdue."""
 
 from __future__ import annotations
 
@@ -8,7 +9,16 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from triage.queue import InvalidCursor, QueuePosition
+from triage.queue import (
+    CursorForOtherFilters,
+    DeadlineState,
+    InvalidCursor,
+    QueuePosition,
+    deadline_state,
+    decode_cursor,
+    encode_cursor,
+)
+from triage.queue_filters import MINE, NO_FILTERS, Due, QueueFilters
 
 DUE = datetime(2026, 3, 3, 9, 30, 15, 123456, tzinfo=UTC)
 
@@ -119,3 +129,82 @@ def test_naive_due_time_is_invalid() -> None:
 def test_invalid_cursor_is_a_value_error() -> None:
     with pytest.raises(ValueError, match="garbage"):
         QueuePosition.decode("garbage")
+
+
+# --- deadline states ------------------------------------------------------------------------
+
+NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+WINDOW = timedelta(hours=4)
+
+
+@pytest.mark.parametrize(
+    ("due_in", "state"),
+    [
+        (timedelta(days=2), DeadlineState.ON_TIME),
+        (WINDOW + timedelta(seconds=1), DeadlineState.ON_TIME),
+        (WINDOW, DeadlineState.AT_RISK),
+        (timedelta(minutes=1), DeadlineState.AT_RISK),
+        (timedelta(microseconds=1), DeadlineState.AT_RISK),
+        (timedelta(0), DeadlineState.OVERDUE),
+        (-timedelta(days=3), DeadlineState.OVERDUE),
+    ],
+)
+def test_deadline_state(due_in: timedelta, state: DeadlineState) -> None:
+    assert deadline_state(NOW + due_in, NOW, WINDOW) is state
+
+
+def test_the_at_risk_window_is_a_parameter() -> None:
+    due = NOW + timedelta(hours=6)
+
+    assert deadline_state(due, NOW, timedelta(hours=4)) is DeadlineState.ON_TIME
+    assert deadline_state(due, NOW, timedelta(hours=8)) is DeadlineState.AT_RISK
+
+
+def test_deadline_state_compares_instants_not_wall_clocks() -> None:
+    copenhagen = timezone(timedelta(hours=1))
+    due = datetime(2026, 3, 2, 10, 0, tzinfo=copenhagen)  # 09:00 UTC: half an hour ago
+
+    assert deadline_state(due, NOW, WINDOW) is DeadlineState.OVERDUE
+
+
+# --- cursors and filters --------------------------------------------------------------------
+
+FILTERED = QueueFilters(hotline="national", due=Due.OVERDUE)
+
+
+def test_an_unfiltered_cursor_is_the_bare_position() -> None:
+    position = QueuePosition(1, DUE, 42)
+
+    assert encode_cursor(position, NO_FILTERS) == position.encode()
+    assert decode_cursor(position.encode(), NO_FILTERS) == position
+
+
+def test_a_filtered_cursor_round_trips_with_its_filters() -> None:
+    position = QueuePosition(0, DUE, 7)
+    cursor = encode_cursor(position, FILTERED)
+
+    assert cursor.startswith(position.encode() + ".")
+    assert decode_cursor(cursor, QueueFilters(due=Due.OVERDUE, hotline="national")) == position
+
+
+@pytest.mark.parametrize(
+    ("made_for", "used_with"),
+    [
+        (FILTERED, NO_FILTERS),
+        (NO_FILTERS, FILTERED),
+        (FILTERED, QueueFilters(hotline="national")),
+        (QueueFilters(assignee=MINE), QueueFilters(assignee=3)),
+    ],
+)
+def test_a_cursor_with_other_filters_is_refused(
+    made_for: QueueFilters, used_with: QueueFilters
+) -> None:
+    cursor = encode_cursor(QueuePosition(1, DUE, 9), made_for)
+
+    with pytest.raises(CursorForOtherFilters):
+        decode_cursor(cursor, used_with)
+
+
+def test_a_garbled_filtered_cursor_is_invalid() -> None:
+    with pytest.raises(InvalidCursor):
+        decode_cursor("garbage." + FILTERED.tag(), FILTERED)
