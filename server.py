@@ -19,6 +19,9 @@ import intake.recording_views
 import intake.views
 import integrations.twilio.messaging_webhooks
 import integrations.twilio.voice_webhooks
+import notifications.oncall_api
+import notifications.oncall_views
+import notifications.staff_contact_views
 import triage.case_views
 import triage.link_views
 import triage.triage_views
@@ -99,6 +102,9 @@ def create_app(deps: Deps, *, in_process_worker: bool | None = None) -> web.Appl
     triage.link_views.register(app)
     triage.case_views.register(app)
     triage.triage_views.register(app)
+    notifications.oncall_views.register(app)
+    notifications.oncall_api.register(app)
+    notifications.staff_contact_views.register(app)
     access.views.register(app)
     api_docs.register(app)
     app.router.add_get("/healthz", health, name="health")

@@ -30,6 +30,12 @@ class StaffUser(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # How on-call alerts reach this person (notifications/staff_contacts.py checks them at
+    # entry): a phone number in E.164 only, and an e-mail address. Kept in plain text: a
+    # colleague's work contact, shown to every staff member on the on-call page, and what an
+    # alert's reply is matched against; never a reporter's.
+    phone_e164: Mapped[str | None] = mapped_column(String(16))
+    email: Mapped[str | None] = mapped_column(String(254))
 
 
 class StaffSession(Base):

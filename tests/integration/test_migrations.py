@@ -37,6 +37,8 @@ MODEL_TABLES = {
     "recordings",
     "triage_records",
     "child_welfare_notifications",
+    "oncall_schedules",
+    "oncall_overrides",
 }
 
 
