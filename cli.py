@@ -6,10 +6,14 @@ import argparse
 import getpass
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import OperationalError
 
 from settings import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from notifications.problems import Invalid
 
 DESCRIPTION = """\
 hotline: intake and triage for a hotline about radicalisation and extremism concerns.
@@ -49,6 +53,8 @@ def _staff_add(settings: Settings, args: argparse.Namespace) -> int:
     from access.passwords import MIN_PASSWORD_LENGTH
     from access.service import AccountExists, create_user
     from bootstrap import build_deps
+    from notifications.problems import Invalid
+    from notifications.staff_contacts import check, set_contact
 
     if args.role == Role.COORDINATOR.value and args.unit is None:
         print(
@@ -56,6 +62,12 @@ def _staff_add(settings: Settings, args: argparse.Namespace) -> int:
             "(an administrator adds units under /admin/partner-units)",
             file=sys.stderr,
         )
+        return 2
+    contact = _contact_changes(args)
+    try:
+        check(contact)  # before the password is asked for: nothing is created if they are wrong
+    except Invalid as invalid:
+        print(f"error: {_invalid_text(invalid)}; nothing created", file=sys.stderr)
         return 2
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\n")
@@ -70,7 +82,7 @@ def _staff_add(settings: Settings, args: argparse.Namespace) -> int:
     context = deps.job_context()
     try:
         with context.transaction() as session:
-            create_user(
+            user = create_user(
                 session,
                 username=args.username,
                 display_name=args.name or args.username,
@@ -79,6 +91,8 @@ def _staff_add(settings: Settings, args: argparse.Namespace) -> int:
                 now=deps.clock.now(),
                 partner_unit_id=args.unit,
             )
+            if contact:
+                set_contact(session, user.id, contact, actor_id=None, now=deps.clock.now())
     except AccountExists:
         print(f"error: a staff account named {args.username!r} already exists", file=sys.stderr)
         return 1
@@ -88,6 +102,52 @@ def _staff_add(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         deps.sync_engine.dispose()
     print(f"staff account {args.username!r} created with role {args.role}")
+    return 0
+
+
+def _contact_changes(args: argparse.Namespace) -> dict[str, str | None]:
+    """The contact fields given on the command line ("" clears one)."""
+    return {
+        name: getattr(args, name) for name in ("phone", "email") if getattr(args, name) is not None
+    }
+
+
+def _invalid_text(invalid: Invalid) -> str:
+    return "; ".join(f"--{name}: {problem.text()}" for name, problem in invalid.problems.items())
+
+
+def _staff_set(settings: Settings, args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from access.models import StaffUser
+    from access.service import normalise_username
+    from bootstrap import build_deps
+    from notifications.problems import Invalid
+    from notifications.staff_contacts import set_contact
+
+    contact = _contact_changes(args)
+    if not contact:
+        print("error: give --phone and/or --email (an empty value clears it)", file=sys.stderr)
+        return 2
+    deps = build_deps(settings)
+    try:
+        with deps.job_context().transaction() as session:
+            user_id = session.scalar(
+                select(StaffUser.id).where(StaffUser.username == normalise_username(args.username))
+            )
+            if user_id is None:
+                print(f"error: no staff account is called {args.username!r}", file=sys.stderr)
+                return 2
+            person = set_contact(session, user_id, contact, actor_id=None, now=deps.clock.now())
+    except Invalid as invalid:
+        print(f"error: {_invalid_text(invalid)}; nothing changed", file=sys.stderr)
+        return 2
+    finally:
+        deps.sync_engine.dispose()
+    print(
+        f"staff account {args.username!r}: phone {person.phone_e164 or '(none)'}, "
+        f"e-mail {person.email or '(none)'}"
+    )
     return 0
 
 
@@ -233,7 +293,18 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="read the password from one line of standard input",
     )
+    _contact_arguments(add)
     add.set_defaults(handler=_staff_add)
+    staff_set = staff_commands.add_parser(
+        "set",
+        help="set a staff member's phone number and/or e-mail address",
+        description="Set the contact details on-call alerts use. The phone number is "
+        "normalised to E.164 (Danish numbers may leave out +45); an invalid value is refused "
+        "by name and nothing is changed. An empty value (--phone '') clears it.",
+    )
+    staff_set.add_argument("username")
+    _contact_arguments(staff_set)
+    staff_set.set_defaults(handler=_staff_set)
 
     duty = commands.add_parser(
         "duty",
@@ -286,6 +357,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     config.set_defaults(handler=_config, needs_settings=False)
     return parser
+
+
+def _contact_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--phone", help="phone number for on-call alerts, e.g. 20 12 34 56 or +4520123456"
+    )
+    parser.add_argument("--email", help="e-mail address for on-call alerts")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

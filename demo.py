@@ -5,8 +5,12 @@ propaganda, threats, weapons, travel plans), never religion, ethnicity or opinio
 form does. Phone contacts come with their calls (answered, missed, voicemail with a stored audio
 file, outside hours) and web chats with their transcripts. No on-duty phones are set: any valid
 number may be somebody's, and a demo database must never ring a stranger (set them with
-`hotline duty set`). Loading happens in one transaction and is skipped when the `demo` login
-exists, so running it twice changes nothing.
+`hotline duty set`). For the same reason demo staff have e-mail addresses (example.org) but no
+phone numbers: Denmark reserves no range of fictional numbers, and every number phonenumbers
+accepts could be someone's. Each hotline gets an on-call schedule (a weekly rotation of the
+demo staff, a team lead, an override ahead); its page warns that nobody can be paged until real
+numbers are set with `hotline staff set USERNAME --phone …`. Loading happens in one transaction
+and is skipped when the `demo` login exists, so running it twice changes nothing.
 """
 
 from __future__ import annotations
@@ -18,9 +22,10 @@ import secrets
 import wave
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -48,6 +53,8 @@ from intake.models import (
     ReporterRole,
 )
 from intake.recordings import FOLDER as RECORDINGS_FOLDER
+from notifications.models import OncallOverride, OncallSchedule
+from notifications.oncall import DEFAULT_TIMEZONE, OverrideReason
 from settings import Settings
 from triage import workflow
 from triage.intake_flow import take_in_contact
@@ -69,8 +76,18 @@ DEMO_PASSWORD = "demo-hotline-2026"  # noqa: S105  (a demo login, printed on pur
 DEMO_STAFF: tuple[tuple[str, str, Role], ...] = (
     (DEMO_USERNAME, "Demo Medarbejder", Role.HOTLINE),
     ("kirsten", "Kirsten Dalgaard", Role.HOTLINE),
+    ("jonas", "Jonas Holm", Role.HOTLINE),
     ("infohus", "Infohus København", Role.COORDINATOR),
+    # The team lead of both on-call schedules, and the login that may change them.
+    ("lise", "Lise Mortensen", Role.ADMIN),
 )
+DEMO_EMAIL_DOMAIN = "example.org"  # reserved for examples (RFC 2606): mail to it goes nowhere
+# Per hotline: the rotation's order, its handover weekday and hour (Copenhagen time).
+DEMO_ROTATIONS: dict[str, tuple[tuple[str, ...], int, int]] = {
+    "national": ((DEMO_USERNAME, "kirsten", "jonas"), 0, 9),
+    "copenhagen": (("kirsten", "jonas", DEMO_USERNAME), 2, 8),
+}
+DEMO_TEAM_LEAD = "lise"
 
 # What became of a contact: "waiting" = not taken in yet (the worker's sweeper picks it up);
 # "not_justified" and "advice_only" are closed cases with that outcome; "justified" waits to be
@@ -1244,6 +1261,7 @@ def _load(deps: Deps) -> str:
             units = _create_units(session, now)
             staff = _create_staff(session, now, units)
             loaded = _load_contacts(session, deps, staff, units, now)
+            _load_on_call(session, staff, now)
     except AccountExists:
         # Another `hotline demo` created the logins first; this transaction rolled back whole.
         return _already_loaded(deps.settings)
@@ -1290,8 +1308,48 @@ def _create_staff(session: Session, now: datetime, units: dict[int, PartnerUnit]
             now=now,
             partner_unit_id=coordinator_unit if role is Role.COORDINATOR else None,
         )
+        user.email = f"{username}@{DEMO_EMAIL_DOMAIN}"
         ids[username] = user.id
     return ids
+
+
+def _load_on_call(session: Session, staff: dict[str, int], now: datetime) -> None:
+    """A schedule per hotline, as an admin leaves it on /on-call: rotations that began three
+    weeks ago, and an absence covered the day after tomorrow. Written as rows: the page's own
+    checks would refuse people without a phone number, which is the point of the demo's."""
+    zone = ZoneInfo(DEFAULT_TIMEZONE)
+    today = now.astimezone(zone).date()
+    lead = staff[DEMO_TEAM_LEAD]
+    for hotline in sorted(DEMO_ROTATIONS):
+        order, weekday, hour = DEMO_ROTATIONS[hotline]
+        schedule = OncallSchedule(
+            hotline_id=hotline,
+            name=f"Vagtplan {session.get_one(Hotline, hotline).name_da}",
+            participants=[staff[username] for username in order],
+            start_date=today - timedelta(days=today.weekday() + 21),
+            handoff_weekday=weekday,
+            handoff_time=time(hour, 0),
+            timezone=DEFAULT_TIMEZONE,
+            shift_days=7,
+            team_lead_id=lead,
+            active=True,
+            updated_by=lead,
+            updated_at=now,
+        )
+        session.add(schedule)
+        session.flush()
+        absent = datetime.combine(today + timedelta(days=2), time(0, 0), tzinfo=zone)
+        session.add(
+            OncallOverride(
+                schedule_id=schedule.id,
+                starts_at=absent,
+                ends_at=absent + timedelta(days=1),
+                staff_id=staff[order[-1]],
+                reason=OverrideReason.ABSENCE,
+                created_by=lead,
+                created_at=now,
+            )
+        )
 
 
 def _load_contacts(
@@ -1832,6 +1890,11 @@ def _report(loaded: _Loaded, settings: Settings) -> str:
     lines.append(
         "No on-duty phones are set by the demo; set real ones with "
         "`hotline duty set national …` before trying calls on a Twilio account."
+    )
+    lines.append(
+        "On call: a weekly rotation per hotline with team lead lise (admin), see /on-call. Demo "
+        "staff have no phone numbers (a demo must never ring a stranger), so alerts reach "
+        "nobody until you set real ones: `hotline staff set USERNAME --phone …`."
     )
     lines += [
         f"Cases: {loaded.states['new']} new, {loaded.states['in_triage']} in triage, "

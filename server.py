@@ -19,6 +19,9 @@ import intake.recording_views
 import intake.views
 import integrations.twilio.messaging_webhooks
 import integrations.twilio.voice_webhooks
+import notifications.oncall_api
+import notifications.oncall_views
+import notifications.staff_contact_views
 import triage.assignment_views
 import triage.case_action_views
 import triage.case_api
@@ -113,6 +116,9 @@ def create_app(deps: Deps, *, in_process_worker: bool | None = None) -> web.Appl
     triage.partner_unit_views.register(app)
     triage.case_action_views.register(app)
     triage.case_api.register(app)
+    notifications.oncall_views.register(app)
+    notifications.oncall_api.register(app)
+    notifications.staff_contact_views.register(app)
     access.views.register(app)
     api_docs.register(app)
     app.router.add_get("/healthz", health, name="health")

@@ -1,7 +1,8 @@
 """The one place that decides who may call which route.
 
 Every request passes through `access_middleware`. A route is staff-only unless its handler is
-marked `@public` (web/policy.py); `@requires_role` narrows it further. Pages answer an anonymous
+marked `@public` (web/policy.py); `@requires_role` narrows it further, and `@or_self` widens
+that to the staff member the path names (their own record). Pages answer an anonymous
 visitor with a redirect to the login page, the API with 401.
 """
 
@@ -16,7 +17,7 @@ from access.models import Role
 from access.service import Staff, staff_for_token
 from web.appkeys import deps_key, staff_key
 from web.middleware import wants_json
-from web.policy import allowed_roles, is_public
+from web.policy import allowed_roles, is_public, self_parameter
 
 SESSION_COOKIE = "hotline_session"
 
@@ -61,9 +62,20 @@ async def access_middleware(request: web.Request, handler: Handler) -> web.Strea
             raise web.HTTPUnauthorized(reason="log in first (POST /login)")
         raise web.HTTPSeeOther(f"/login?next={request.rel_url.path}")
     roles = allowed_roles(request.match_info.handler)
-    if roles is not None and staff.role not in roles and staff.role is not Role.ADMIN:
+    if (
+        roles is not None
+        and staff.role not in roles
+        and staff.role is not Role.ADMIN
+        and not _is_self(request, staff)
+    ):
         raise web.HTTPForbidden(reason="your role does not allow this")
     return await handler(request)
+
+
+def _is_self(request: web.Request, staff: Staff) -> bool:
+    """The route is marked `@or_self(param)` and its path names this staff member."""
+    param = self_parameter(request.match_info.handler)
+    return param is not None and request.match_info.get(param) == str(staff.id)
 
 
 def safe_next(target: str | None) -> str:

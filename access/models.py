@@ -61,6 +61,12 @@ class StaffUser(Base):
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Coordinators: the partner unit they work for; they see only its routings.
     partner_unit_id: Mapped[int | None] = mapped_column(ForeignKey("partner_units.id"), index=True)
+    # How on-call alerts reach this person (notifications/staff_contacts.py checks them at
+    # entry): a phone number in E.164 only, and an e-mail address. Kept in plain text: a
+    # colleague's work contact, shown to every staff member on the on-call page, and what an
+    # alert's reply is matched against; never a reporter's.
+    phone_e164: Mapped[str | None] = mapped_column(String(16))
+    email: Mapped[str | None] = mapped_column(String(254))
 
 
 class StaffSession(Base):

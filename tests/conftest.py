@@ -26,6 +26,8 @@ from worker import Sweeper
 
 # Tables emptied between tests (hotlines are reference data from the migration and stay).
 TABLES = (
+    "oncall_overrides",
+    "oncall_schedules",
     "child_welfare_notifications",
     "triage_records",
     "routings",

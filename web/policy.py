@@ -23,6 +23,7 @@ _PUBLIC = "__hotline_public__"
 _ROLES = "__hotline_roles__"
 _CSRF = "__hotline_csrf__"
 _RATE_LIMIT = "__hotline_rate_limit__"
+_SELF = "__hotline_self__"
 
 
 def public(handler: H) -> H:
@@ -36,6 +37,17 @@ def requires_role(*roles: Role) -> Callable[[H], H]:
 
     def mark(handler: H) -> H:
         setattr(handler, _ROLES, frozenset(roles))
+        return handler
+
+    return mark
+
+
+def or_self(param: str) -> Callable[[H], H]:
+    """With `@requires_role`: also the staff member whose id is the path's `{param}` (their own
+    record, e.g. their contact details)."""
+
+    def mark(handler: H) -> H:
+        setattr(handler, _SELF, param)
         return handler
 
     return mark
@@ -60,6 +72,11 @@ def is_public(handler: object) -> bool:
 def allowed_roles(handler: object) -> frozenset[Role] | None:
     roles: frozenset[Role] | None = getattr(handler, _ROLES, None)
     return roles
+
+
+def self_parameter(handler: object) -> str | None:
+    param: str | None = getattr(handler, _SELF, None)
+    return param
 
 
 def csrf_mode(handler: object) -> str:

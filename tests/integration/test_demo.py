@@ -32,6 +32,9 @@ from intake.models import (
     Recording,
     ReporterRole,
 )
+from notifications import oncall_service
+from notifications.models import OncallOverride, OncallSchedule
+from notifications.oncall import OverrideReason
 from settings import Settings, load_settings
 from tests.support.jobs import run_jobs_now
 from triage.models import (
@@ -96,6 +99,8 @@ async def _row_counts(deps: Deps) -> dict[str, int]:
             Call,
             Recording,
             Chat,
+            OncallSchedule,
+            OncallOverride,
         ):
             total = await session.scalar(select(func.count()).select_from(model))
             counts[model.__tablename__] = total or 0
@@ -262,7 +267,8 @@ async def test_loading_twice_adds_nothing(
 ) -> None:
     demo.load(settings, clock=clock)
     before = await _row_counts(deps)
-    assert before["staff_users"] == 3
+    assert before["staff_users"] == len(demo.DEMO_STAFF) == 5
+    assert before["oncall_schedules"] == 2
     recordings = sorted((settings.data_dir / "recordings").iterdir())
 
     clock.advance(timedelta(hours=1))
@@ -299,7 +305,7 @@ async def test_demo_staff_log_in_and_the_queue_holds_only_open_cases(
 ) -> None:
     demo.load(settings, clock=clock)
     async with deps.sessions() as session, session.begin():
-        for username in ("demo", "kirsten", "infohus"):
+        for username in ("demo", "kirsten", "jonas", "infohus", "lise"):
             token = await log_in(
                 session,
                 username=username,
@@ -497,3 +503,46 @@ async def test_routed_cases_went_to_the_unit_of_the_persons_municipality(
     assert all(
         any(c.subject_municipality in u.municipalities for u in units.values()) for c in justified
     )
+
+
+async def test_each_hotline_has_an_on_call_schedule_that_can_page_nobody(
+    settings: Settings, clock: FrozenClock, deps: Deps
+) -> None:
+    message = demo.load(settings, clock=clock)
+    assert "On call: a weekly rotation per hotline with team lead lise" in message
+    assert "hotline staff set USERNAME --phone" in message
+
+    async with deps.sessions() as session:
+        staff = {u.username: u for u in (await session.scalars(select(StaffUser))).all()}
+        schedules = (await session.scalars(select(OncallSchedule))).all()
+        overrides = (await session.scalars(select(OncallOverride))).all()
+        answers = {
+            hotline: await oncall_service.who_is_on_call(session, hotline, clock.now())
+            for hotline in ("national", "copenhagen")
+        }
+        chains = [
+            await oncall_service.escalation_chain(session, hotline, clock.now())
+            for hotline in ("national", "copenhagen")
+        ]
+    # No staff phone numbers (none can be known to be fictional), but e-mail nobody receives.
+    assert all(user.phone_e164 is None for user in staff.values())
+    assert {user.email for user in staff.values()} == {f"{name}@example.org" for name in staff}
+    assert {s.hotline_id for s in schedules} == {"national", "copenhagen"}
+    hotline_staff = {staff[name].id for name in ("demo", "kirsten", "jonas")}
+    for schedule in schedules:
+        assert set(schedule.participants) == hotline_staff
+        assert schedule.team_lead_id == staff["lise"].id
+        assert schedule.active
+        oncall_service.rotation_of(schedule)  # the core accepts it
+    assert {o.schedule_id for o in overrides} == {s.id for s in schedules}
+    assert all(o.reason is OverrideReason.ABSENCE and o.starts_at > clock.now() for o in overrides)
+    for answer in answers.values():
+        assert answer.now is not None
+        assert answer.now.id in hotline_staff
+        assert answer.next is not None
+        assert clock.now() < answer.next.at <= clock.now() + timedelta(days=7)
+        assert answer.next.staff is not None
+        assert answer.next.staff.id in hotline_staff - {answer.now.id}
+        assert answer.team_lead is not None
+        assert answer.team_lead.id == staff["lise"].id
+    assert chains == [[], []]

@@ -40,6 +40,8 @@ MODEL_TABLES = {
     "child_welfare_notifications",
     "partner_units",
     "routings",
+    "oncall_schedules",
+    "oncall_overrides",
 }
 
 
