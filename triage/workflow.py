@@ -1,6 +1,6 @@
 """The one way a case changes status: checked against triage/states.py, put on the timeline.
 
-`change_status` works in the caller's transaction (sync or async session) and on a case row the
+`change_status` works in the caller's transaction and on a case row the
 caller has loaded, preferably locked (`with_for_update=True`), so two staff members cannot move
 the same case at once from the same status.
 """
@@ -13,7 +13,6 @@ from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
 
 from triage import states
 from triage.models import ActorKind, Case, CaseEvent, CaseStatus, CloseReason, Deadline
@@ -100,21 +99,3 @@ async def change_status(
     note_case_changed(session, case.id)
     return event
 
-
-def change_status_sync(
-    session: Session,
-    case: Case,
-    target: CaseStatus,
-    *,
-    actor: Actor,
-    now: datetime,
-    reason: CloseReason | None = None,
-    detail: dict[str, Any] | None = None,
-) -> CaseEvent:
-    """`change_status` for the worker's synchronous jobs (and the demo)."""
-    event = transition(case, target, actor=actor, now=now, reason=reason, detail=detail)
-    session.add(event)
-    if target is CaseStatus.CLOSED:
-        session.execute(_end_deadlines(case.id, now))
-    note_case_changed(session, case.id)
-    return event
