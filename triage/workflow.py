@@ -98,4 +98,3 @@ async def change_status(
         await session.execute(_end_deadlines(case.id, now))
     note_case_changed(session, case.id)
     return event
-
