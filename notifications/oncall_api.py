@@ -23,10 +23,12 @@ from sqlalchemy.orm import Session
 from access.models import Role
 from notifications import oncall_service as service
 from notifications.oncall import DEFAULT_TIMEZONE, OverrideReason
+from notifications.oncall_views import remove_override
 from notifications.problems import Invalid
 from notifications.staff_contacts import StaffContact, contacts
 from web.api import operation, read_body
-from web.appkeys import deps_key, staff_key
+from web.appkeys import deps_key
+from web.handlers import current_staff, json_model
 from web.middleware import FieldError
 from web.path_ids import path_id
 from web.policy import requires_role
@@ -37,12 +39,6 @@ StaffId = Annotated[int, Field(ge=1, le=2**31 - 1)]
 
 def _schedule_id(request: web.Request) -> int:
     return path_id(request, "schedule_id", missing="no such on-call schedule")
-
-
-def _actor(request: web.Request) -> int:
-    staff = request[staff_key]
-    assert staff is not None  # the access guard lets only staff reach here
-    return staff.id
 
 
 class StaffOut(BaseModel):
@@ -261,10 +257,6 @@ def _schedule_out(loaded: service.LoadedSchedule, now: datetime) -> ScheduleOut:
     )
 
 
-def _json(model: BaseModel, status: int = 200) -> web.Response:
-    return web.json_response(model.model_dump(mode="json"), status=status)
-
-
 def _refused(invalid: Invalid) -> FieldError:
     """400 naming the first field; the message names every one (English, as the API speaks)."""
     first = next(iter(invalid.problems))
@@ -305,7 +297,7 @@ async def listing_api(request: web.Request) -> web.Response:
             ) from None
     async with request.app[deps_key].sessions() as session:
         hotlines = await session.run_sync(_listing, at)
-    return _json(OnCallListing(at=at, hotlines=hotlines))
+    return json_model(OnCallListing(at=at, hotlines=hotlines))
 
 
 @operation(
@@ -316,7 +308,7 @@ async def listing_api(request: web.Request) -> web.Response:
 )
 async def schedule_api(request: web.Request) -> web.Response:
     schedule_id = _schedule_id(request)
-    return _json(await _load_one(request, schedule_id, request.app[deps_key].clock.now()))
+    return json_model(await _load_one(request, schedule_id, request.app[deps_key].clock.now()))
 
 
 @requires_role(Role.ADMIN)
@@ -338,7 +330,7 @@ async def create_api(request: web.Request) -> web.Response:
                 service.create_schedule,
                 body.hotline_id,
                 body.given(),
-                actor_id=_actor(request),
+                actor_id=current_staff(request).id,
                 now=now,
             )
             schedule_id = row.id
@@ -350,7 +342,7 @@ async def create_api(request: web.Request) -> web.Response:
         ) from None
     except Invalid as invalid:
         raise _refused(invalid) from None
-    return _json(await _load_one(request, schedule_id, now), status=201)
+    return json_model(await _load_one(request, schedule_id, now), status=201)
 
 
 @requires_role(Role.ADMIN)
@@ -372,14 +364,14 @@ async def rotation_api(request: web.Request) -> web.Response:
                 service.set_rotation,
                 schedule_id,
                 body.given(),
-                actor_id=_actor(request),
+                actor_id=current_staff(request).id,
                 now=now,
             )
     except service.ScheduleNotFound:
         raise web.HTTPNotFound(reason="no such on-call schedule") from None
     except Invalid as invalid:
         raise _refused(invalid) from None
-    return _json(await _load_one(request, schedule_id, now))
+    return json_model(await _load_one(request, schedule_id, now))
 
 
 @requires_role(Role.ADMIN)
@@ -404,7 +396,7 @@ async def override_api(request: web.Request) -> web.Response:
                 starts_at=body.starts_at,
                 ends_at=body.ends_at,
                 reason=body.reason,
-                actor_id=_actor(request),
+                actor_id=current_staff(request).id,
                 now=deps.clock.now(),
             )
             people = await session.run_sync(lambda sync: contacts(sync, [row.staff_id]))
@@ -421,7 +413,7 @@ async def override_api(request: web.Request) -> web.Response:
         raise web.HTTPNotFound(reason="no such on-call schedule") from None
     except Invalid as invalid:
         raise _refused(invalid) from None
-    return _json(answer, status=201)
+    return json_model(answer, status=201)
 
 
 @requires_role(Role.ADMIN)
@@ -429,18 +421,7 @@ async def override_api(request: web.Request) -> web.Response:
 async def remove_override_api(request: web.Request) -> web.Response:
     schedule_id = _schedule_id(request)
     override_id = path_id(request, "override_id", missing="no such override")
-    deps = request.app[deps_key]
-    try:
-        async with deps.sessions() as session, session.begin():
-            await session.run_sync(
-                service.remove_override,
-                schedule_id,
-                override_id,
-                actor_id=_actor(request),
-                now=deps.clock.now(),
-            )
-    except service.OverrideNotFound:
-        raise web.HTTPNotFound(reason="this schedule has no such override") from None
+    await remove_override(request, schedule_id, override_id)
     return web.Response(status=204)
 
 

@@ -29,7 +29,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from access.models import Role
-from access.service import Staff
 from intake.models import Hotline
 from notifications import oncall_service as service
 from notifications.models import OncallSchedule
@@ -37,7 +36,8 @@ from notifications.oncall import DEFAULT_TIMEZONE, OverrideReason
 from notifications.oncall_calendar import Shift
 from notifications.problems import Invalid, Problem
 from notifications.staff_contacts import StaffContact, everyone
-from web.appkeys import deps_key, staff_key
+from web.appkeys import deps_key
+from web.handlers import current_staff
 from web.i18n import N_
 from web.path_ids import path_id
 from web.policy import requires_role
@@ -71,12 +71,6 @@ def _schedule_id(request: web.Request) -> int:
 
 def _override_id(request: web.Request) -> int:
     return path_id(request, "override_id", missing="no such override")
-
-
-def _staff(request: web.Request) -> Staff:
-    staff = request[staff_key]
-    assert staff is not None  # the access guard lets only staff reach here
-    return staff
 
 
 # --- the page ------------------------------------------------------------------------------------
@@ -163,7 +157,7 @@ async def _show(
         "errors": {name: problem.text(_) for name, problem in (errors or {}).items()},
         "notice": done,
         "now": now,
-        "is_admin": _staff(request).role is Role.ADMIN,
+        "is_admin": current_staff(request).role is Role.ADMIN,
         "failed": posted[:2] if posted else None,
     }
     return render(request, "notifications/on_call.html", context, status=status)
@@ -298,6 +292,25 @@ def _posted(form: MultiDictProxy[Any], *, rotation: bool = False) -> dict[str, s
     return posted
 
 
+async def _again(
+    request: web.Request,
+    form: MultiDictProxy[Any],
+    prefix: str,
+    kind: str,
+    problems: Mapping[str, Problem],
+    *,
+    status: int = 400,
+) -> web.Response:
+    """The page again: the `kind` ("rotation" or "override") form whose fields start with
+    `prefix`, with what was typed and each problem beside its field."""
+    return await _show(
+        request,
+        status=status,
+        errors=_prefixed(prefix, problems),
+        posted=(prefix, kind, _posted(form, rotation=kind == "rotation")),
+    )
+
+
 def _done(what: str, anchor: str) -> web.Response:
     return see_other(f"/on-call?done={what}#{anchor}")
 
@@ -311,7 +324,7 @@ async def create_page(request: web.Request) -> web.Response:
     form = await request.post()
     given, problems = _rotation_from_form(form)
     deps = request.app[deps_key]
-    actor = _staff(request).id
+    actor = current_staff(request).id
 
     def save(session: Session) -> OncallSchedule:
         now = deps.clock.now()
@@ -324,13 +337,7 @@ async def create_page(request: web.Request) -> web.Response:
         saved, problems, status = None, {"participants": Problem(SCHEDULE_EXISTS)}, 409
     if saved is not None:
         return _done("created", f"hotline-{hotline_id}")
-    prefix = f"new-{hotline_id}-"
-    return await _show(
-        request,
-        status=status,
-        errors=_prefixed(prefix, problems),
-        posted=(prefix, "rotation", _posted(form, rotation=True)),
-    )
+    return await _again(request, form, f"new-{hotline_id}-", "rotation", problems, status=status)
 
 
 @requires_role(Role.ADMIN)
@@ -339,7 +346,7 @@ async def rotation_page(request: web.Request) -> web.Response:
     form = await request.post()
     given, problems = _rotation_from_form(form)
     deps = request.app[deps_key]
-    actor = _staff(request).id
+    actor = current_staff(request).id
 
     def save(session: Session) -> OncallSchedule:
         now = deps.clock.now()
@@ -351,13 +358,7 @@ async def rotation_page(request: web.Request) -> web.Response:
         raise web.HTTPNotFound(reason="no such on-call schedule") from None
     if saved is not None:
         return _done("rotation", f"hotline-{saved.hotline_id}")
-    prefix = f"s{schedule_id}-"
-    return await _show(
-        request,
-        status=400,
-        errors=_prefixed(prefix, problems),
-        posted=(prefix, "rotation", _posted(form, rotation=True)),
-    )
+    return await _again(request, form, f"s{schedule_id}-", "rotation", problems)
 
 
 def _local_moment(text: str, zone: str) -> datetime | None:
@@ -416,7 +417,7 @@ async def override_page(request: web.Request) -> web.Response:
                     starts_at=starts_at,
                     ends_at=ends_at,
                     reason=OverrideReason(reason),
-                    actor_id=_staff(request).id,
+                    actor_id=current_staff(request).id,
                     now=deps.clock.now(),
                 )
         except service.ScheduleNotFound:
@@ -425,13 +426,7 @@ async def override_page(request: web.Request) -> web.Response:
             problems = dict(invalid.problems)
         else:
             return _done("added", f"hotline-{hotline_id}")
-    prefix = f"s{schedule_id}-"
-    return await _show(
-        request,
-        status=400,
-        errors=_prefixed(prefix, problems),
-        posted=(prefix, "override", _posted(form)),
-    )
+    return await _again(request, form, f"s{schedule_id}-", "override", problems)
 
 
 @requires_role(Role.ADMIN)
@@ -439,11 +434,12 @@ async def remove_override_page(request: web.Request) -> web.Response:
     schedule_id = _schedule_id(request)
     override_id = _override_id(request)
     zone_and_hotline = await _schedule_zone(request, schedule_id)
-    await _remove(request, schedule_id, override_id)
+    await remove_override(request, schedule_id, override_id)
     return _done("removed", f"hotline-{zone_and_hotline[1]}")
 
 
-async def _remove(request: web.Request, schedule_id: int, override_id: int) -> None:
+async def remove_override(request: web.Request, schedule_id: int, override_id: int) -> None:
+    """Remove the override as the signed-in staff member (the page's and the API's way)."""
     deps = request.app[deps_key]
     try:
         async with deps.sessions() as session, session.begin():
@@ -451,7 +447,7 @@ async def _remove(request: web.Request, schedule_id: int, override_id: int) -> N
                 service.remove_override,
                 schedule_id,
                 override_id,
-                actor_id=_staff(request).id,
+                actor_id=current_staff(request).id,
                 now=deps.clock.now(),
             )
     except service.OverrideNotFound:

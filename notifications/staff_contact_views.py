@@ -18,12 +18,12 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from access.models import Role
-from access.service import Staff
 from notifications import staff_contacts
 from notifications.problems import Invalid, Problem
 from notifications.staff_contacts import StaffContact, StaffNotFound
 from web.api import operation, read_body
-from web.appkeys import deps_key, staff_key
+from web.appkeys import deps_key
+from web.handlers import current_staff, json_model
 from web.i18n import N_
 from web.middleware import FieldError
 from web.path_ids import path_id
@@ -36,12 +36,6 @@ LIMITS = {"phone": staff_contacts.PHONE_LIMIT, "email": staff_contacts.EMAIL_LIM
 
 def _staff_id(request: web.Request) -> int:
     return path_id(request, "staff_id", missing="no such staff member")
-
-
-def _me(request: web.Request) -> Staff:
-    staff = request[staff_key]
-    assert staff is not None  # the access guard lets only staff reach here
-    return staff
 
 
 async def _contact(request: web.Request, staff_id: int) -> StaffContact:
@@ -64,7 +58,7 @@ async def _show_form(
     _ = gettext_for(request)
     context = {
         "person": person,
-        "own": staff_id == _me(request).id,
+        "own": staff_id == current_staff(request).id,
         "values": values
         if values is not None
         else {"phone": person.phone_e164 or "", "email": person.email or ""},
@@ -76,7 +70,7 @@ async def _show_form(
 
 
 async def profile_page(request: web.Request) -> web.Response:
-    return await _show_form(request, _me(request).id)
+    return await _show_form(request, current_staff(request).id)
 
 
 @requires_role(Role.ADMIN)
@@ -105,7 +99,7 @@ async def contact_post(request: web.Request) -> web.Response:
                 staff_contacts.set_contact,
                 staff_id,
                 values,
-                actor_id=_me(request).id,
+                actor_id=current_staff(request).id,
                 now=deps.clock.now(),
             )
     except StaffNotFound:
@@ -114,7 +108,7 @@ async def contact_post(request: web.Request) -> web.Response:
         return await _show_form(
             request, staff_id, status=400, errors=invalid.problems, values=values
         )
-    if staff_id == _me(request).id and form.get("from") == "profile":
+    if staff_id == current_staff(request).id and form.get("from") == "profile":
         return see_other("/profile?saved=1")
     return see_other(f"/staff/{staff_id}/contact?saved=1")
 
@@ -161,16 +155,12 @@ def _out(person: StaffContact) -> ContactOut:
     )
 
 
-def _json(model: BaseModel) -> web.Response:
-    return web.json_response(model.model_dump(mode="json"))
-
-
 @requires_role(Role.ADMIN)
 @operation("Every staff account with its contact details", tag="staff", response=StaffListing)
 async def staff_api(request: web.Request) -> web.Response:
     async with request.app[deps_key].sessions() as session:
         people = await session.run_sync(staff_contacts.everyone)
-    return _json(StaffListing(staff=[_out(p) for p in people]))
+    return json_model(StaffListing(staff=[_out(p) for p in people]))
 
 
 @requires_role(Role.ADMIN)
@@ -183,7 +173,7 @@ async def staff_api(request: web.Request) -> web.Response:
     description="Also open to the staff member themselves.",
 )
 async def contact_api(request: web.Request) -> web.Response:
-    return _json(_out(await _contact(request, _staff_id(request))))
+    return json_model(_out(await _contact(request, _staff_id(request))))
 
 
 @requires_role(Role.ADMIN)
@@ -207,7 +197,7 @@ async def contact_put_api(request: web.Request) -> web.Response:
                 staff_contacts.set_contact,
                 staff_id,
                 {"phone": body.phone, "email": body.email},
-                actor_id=_me(request).id,
+                actor_id=current_staff(request).id,
                 now=deps.clock.now(),
             )
     except StaffNotFound:
@@ -216,7 +206,7 @@ async def contact_put_api(request: web.Request) -> web.Response:
         first = next(iter(invalid.problems))
         message = "; ".join(f"{name}: {p.text()}" for name, p in invalid.problems.items())
         raise FieldError(first, message) from None
-    return _json(_out(person))
+    return json_model(_out(person))
 
 
 def register(app: web.Application) -> None:

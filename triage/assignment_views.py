@@ -22,13 +22,13 @@ from triage import assignment
 from triage.queue import case_row
 from triage.views import QueueItem, at_risk_window, row_json
 from web.api import operation, read_body
-from web.appkeys import deps_key, staff_key
+from web.appkeys import deps_key
+from web.handlers import current_staff
 from web.i18n import N_
 from web.middleware import FieldError
+from web.path_ids import path_id
 from web.policy import requires_role
 from web.rendering import gettext_for, render, see_other
-
-MAX_ID = 2**63 - 1
 
 REFUSALS = {
     assignment.CaseNotFound.code: N_("This case does not exist."),
@@ -47,10 +47,7 @@ class AssigneeBody(BaseModel):
 
 
 def _case_id(request: web.Request) -> int:
-    value = int(request.match_info["case_id"])
-    if value > MAX_ID:
-        raise web.HTTPNotFound(reason="no such case")
-    return value
+    return path_id(request, "case_id", missing="no such case")
 
 
 # One of assignment's changes, bound to a case: (session, acting staff id, now) → changed?
@@ -76,10 +73,8 @@ def assigning(case_id: int, assignee_id: int | None) -> Change:
 async def _change(request: web.Request, change: Change) -> bool:
     """The change in one transaction, by the logged-in staff member, at the clock's time."""
     deps = request.app[deps_key]
-    staff = request[staff_key]
-    assert staff is not None  # the access guard lets only staff reach here
     async with deps.sessions() as session, session.begin():
-        return await change(session, staff.id, deps.clock.now())
+        return await change(session, current_staff(request).id, deps.clock.now())
 
 
 # --- pages --------------------------------------------------------------------------------

@@ -20,7 +20,8 @@ from triage.case_views import _id
 from triage.case_views import show_case as show_page
 from triage.labels import DEADLINE_LABELS, refusal_text
 from triage.models import CaseStatus, CloseReason
-from web.appkeys import deps_key, staff_key
+from web.appkeys import deps_key
+from web.handlers import current_staff
 from web.i18n import N_
 from web.policy import requires_role
 from web.rendering import add_globals, gettext_for, see_other
@@ -66,12 +67,6 @@ def move_allowed(status: CaseStatus, target: str, reason: str | None = None) -> 
     return True
 
 
-def _staff_id(request: web.Request) -> int:
-    staff = request[staff_key]
-    assert staff is not None  # the access guard lets only staff reach here
-    return staff.id
-
-
 @requires_role(Role.HOTLINE)
 async def add_note(request: web.Request) -> web.Response:
     case_id = _id(request, "case_id")
@@ -80,7 +75,7 @@ async def add_note(request: web.Request) -> web.Response:
     try:
         async with deps.sessions() as session, session.begin():
             await notes.add_note(
-                session, case_id, body, staff_id=_staff_id(request), now=deps.clock.now()
+                session, case_id, body, staff_id=current_staff(request).id, now=deps.clock.now()
             )
     except notes.CaseNotFound:
         raise web.HTTPNotFound(reason="no case has this id") from None
@@ -116,7 +111,7 @@ async def move_contact(request: web.Request) -> web.Response:
                 case_id,
                 contact_id,
                 to_reference=reference,
-                staff_id=_staff_id(request),
+                staff_id=current_staff(request).id,
                 now=deps.clock.now(),
             )
     except moves.NotFound:
@@ -144,7 +139,7 @@ async def merge(request: web.Request) -> web.Response:
                 session,
                 case_id,
                 into_reference=reference,
-                staff_id=_staff_id(request),
+                staff_id=current_staff(request).id,
                 now=deps.clock.now(),
             )
     except moves.NotFound:
@@ -176,7 +171,7 @@ async def change_status(request: web.Request) -> web.Response:
                 session,
                 case_id,
                 wanted,
-                staff_id=_staff_id(request),
+                staff_id=current_staff(request).id,
                 now=deps.clock.now(),
                 triage_hours=deps.settings.triage_deadline_hours,
             )

@@ -13,6 +13,7 @@ does not allow is a 409 with the state machine's reason.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any, Literal
 
@@ -30,6 +31,7 @@ from triage.models import Case, CaseEvent, CaseNote, CloseReason, Deadline
 from triage.timeline_view import EVENT_LABELS
 from web.api import operation, read_body
 from web.appkeys import deps_key, staff_key
+from web.handlers import current_staff, json_model
 from web.middleware import FieldError
 from web.policy import requires_role
 
@@ -141,12 +143,6 @@ class StatusIn(_Strict):
     note: str | None = Field(default=None, max_length=notes.MAX_NOTE_CHARS)
 
 
-def _staff(request: web.Request) -> int:
-    staff = request[staff_key]
-    assert staff is not None  # the access guard lets only staff reach here
-    return staff.id
-
-
 async def _names(session: AsyncSession, ids: set[int]) -> dict[int, str]:
     if not ids:
         return {}
@@ -206,10 +202,6 @@ async def summary(session: AsyncSession, case: Case, *, now: datetime) -> CaseSu
     )
 
 
-def _json(model: BaseModel, status: int = 200) -> web.Response:
-    return web.json_response(model.model_dump(mode="json"), status=status)
-
-
 def _audit_read(session: AsyncSession, request: web.Request, case_id: int, part: str) -> None:
     audit(
         session,
@@ -238,7 +230,7 @@ async def case_summary(request: web.Request) -> web.Response:
             raise web.HTTPNotFound(reason="no case has this id")
         found = await summary(session, case, now=deps.clock.now())
         _audit_read(session, request, case_id, "summary")
-    return _json(found)
+    return json_model(found)
 
 
 @operation(
@@ -279,7 +271,7 @@ async def timeline(request: web.Request) -> web.Response:
         )
         for e in events
     ]
-    return _json(Timeline(case_id=case_id, items=items))
+    return json_model(Timeline(case_id=case_id, items=items))
 
 
 def _note_out(note: CaseNote, names: dict[int, str]) -> NoteOut:
@@ -310,7 +302,7 @@ async def list_notes(request: web.Request) -> web.Response:
         _audit_read(session, request, case_id, "notes")
         # Decrypted inside the session.
         items = [_note_out(n, names) for n in found]
-    return _json(NoteList(case_id=case_id, items=items))
+    return json_model(NoteList(case_id=case_id, items=items))
 
 
 @operation(
@@ -326,7 +318,7 @@ async def add_note(request: web.Request) -> web.Response:
     case_id = _id(request, "case_id")
     posted = await read_body(request, NoteIn)
     deps = request.app[deps_key]
-    staff_id = _staff(request)
+    staff_id = current_staff(request).id
     try:
         async with deps.sessions() as session, session.begin():
             note = await notes.add_note(
@@ -338,7 +330,7 @@ async def add_note(request: web.Request) -> web.Response:
         raise FieldError("body", str(exc)) from None
     except notes.CaseNotFound:
         raise web.HTTPNotFound(reason="no case has this id") from None
-    return _json(created, status=201)
+    return json_model(created, status=201)
 
 
 def _refused(exc: moves.MoveRefused, field: str) -> Exception:
@@ -358,6 +350,25 @@ async def _moved(session: AsyncSession, done: moves.Moved, now: datetime) -> Mov
     )
 
 
+async def _move(
+    request: web.Request,
+    move: Callable[[AsyncSession, int, datetime], Awaitable[moves.Moved]],
+    field: str,
+) -> web.Response:
+    """A move or a merge in one transaction; a refusal names `field` (the reference posted)."""
+    deps = request.app[deps_key]
+    now = deps.clock.now()
+    try:
+        async with deps.sessions() as session, session.begin():
+            done = await move(session, current_staff(request).id, now)
+            answer = await _moved(session, done, now)
+    except moves.NotFound as exc:
+        raise web.HTTPNotFound(reason=str(exc)) from None
+    except moves.MoveRefused as exc:
+        raise _refused(exc, field) from None
+    return json_model(answer)
+
+
 @operation(
     "Move a contact of this case to another open case, chosen by its exact reference",
     tag=TAG,
@@ -372,24 +383,18 @@ async def move_contact(request: web.Request) -> web.Response:
     case_id = _id(request, "case_id")
     contact_id = _id(request, "contact_id")
     posted = await read_body(request, MoveIn)
-    deps = request.app[deps_key]
-    now = deps.clock.now()
-    try:
-        async with deps.sessions() as session, session.begin():
-            done = await moves.move_contact(
-                session,
-                case_id,
-                contact_id,
-                to_reference=posted.to_reference,
-                staff_id=_staff(request),
-                now=now,
-            )
-            answer = await _moved(session, done, now)
-    except moves.NotFound as exc:
-        raise web.HTTPNotFound(reason=str(exc)) from None
-    except moves.MoveRefused as exc:
-        raise _refused(exc, "to_reference") from None
-    return _json(answer)
+
+    def move(session: AsyncSession, staff_id: int, now: datetime) -> Awaitable[moves.Moved]:
+        return moves.move_contact(
+            session,
+            case_id,
+            contact_id,
+            to_reference=posted.to_reference,
+            staff_id=staff_id,
+            now=now,
+        )
+
+    return await _move(request, move, "to_reference")
 
 
 @operation(
@@ -406,23 +411,13 @@ async def merge(request: web.Request) -> web.Response:
     transaction; 409 if this case's status does not allow closing it as merged."""
     case_id = _id(request, "case_id")
     posted = await read_body(request, MergeIn)
-    deps = request.app[deps_key]
-    now = deps.clock.now()
-    try:
-        async with deps.sessions() as session, session.begin():
-            done = await moves.merge_cases(
-                session,
-                case_id,
-                into_reference=posted.into_reference,
-                staff_id=_staff(request),
-                now=now,
-            )
-            answer = await _moved(session, done, now)
-    except moves.NotFound as exc:
-        raise web.HTTPNotFound(reason=str(exc)) from None
-    except moves.MoveRefused as exc:
-        raise _refused(exc, "into_reference") from None
-    return _json(answer)
+
+    def merge(session: AsyncSession, staff_id: int, now: datetime) -> Awaitable[moves.Moved]:
+        return moves.merge_cases(
+            session, case_id, into_reference=posted.into_reference, staff_id=staff_id, now=now
+        )
+
+    return await _move(request, merge, "into_reference")
 
 
 @operation(
@@ -448,7 +443,7 @@ async def change_status(request: web.Request) -> web.Response:
                 session,
                 case_id,
                 wanted,
-                staff_id=_staff(request),
+                staff_id=current_staff(request).id,
                 now=now,
                 triage_hours=deps.settings.triage_deadline_hours,
             )
@@ -459,7 +454,7 @@ async def change_status(request: web.Request) -> web.Response:
         raise FieldError(exc.field, exc.message) from None
     except (states.IllegalTransition, manual_status.NotThisForm) as exc:
         raise FieldError("status", exc.message, 409) from None
-    return _json(answer)
+    return json_model(answer)
 
 
 def register(app: web.Application) -> None:

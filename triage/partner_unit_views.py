@@ -28,6 +28,7 @@ from triage import partner_units
 from triage.partner_units import UnitData, UnitInvalid
 from web.api import operation, read_body
 from web.appkeys import deps_key, staff_key
+from web.handlers import json_model
 from web.middleware import FieldError
 from web.policy import requires_role
 from web.rendering import gettext_for, render, see_other
@@ -71,10 +72,6 @@ def _out(unit: PartnerUnit) -> PartnerUnitOut:
         created_at=unit.created_at,
         updated_at=unit.updated_at,
     )
-
-
-def _json(model: BaseModel, status: int = 200) -> web.Response:
-    return web.json_response(model.model_dump(mode="json"), status=status)
 
 
 def _id(request: web.Request) -> int:
@@ -265,7 +262,7 @@ def _data(body: PartnerUnitIn) -> UnitData:
 async def list_api(request: web.Request) -> web.Response:
     async with request.app[deps_key].sessions() as session:
         units = await partner_units.list_units(session)
-    return _json(PartnerUnitList(items=[_out(u) for u in units]))
+    return json_model(PartnerUnitList(items=[_out(u) for u in units]))
 
 
 @operation(
@@ -287,7 +284,7 @@ async def create_api(request: web.Request) -> web.Response:
             )
     except UnitInvalid as exc:
         raise FieldError(exc.field, exc.text) from None
-    return _json(_out(unit), status=201)
+    return json_model(_out(unit), status=201)
 
 
 @operation(
@@ -311,7 +308,7 @@ async def update_api(request: web.Request) -> web.Response:
         raise FieldError(exc.field, exc.text) from None
     if unit is None:
         raise web.HTTPNotFound(reason="no partner unit has this id")
-    return _json(_out(unit))
+    return json_model(_out(unit))
 
 
 def register(app: web.Application) -> None:

@@ -14,23 +14,25 @@ Illegal moves answer 409 with the state machine's message; another unit's routin
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import datetime
 
 from aiohttp import web
 from pydantic import BaseModel, Field
 
 from access.models import Role
-from access.service import Staff, audit
+from access.service import audit
 from triage import routing_service
 from triage.models import Case, Routing
 from triage.routing import RoutingRefused, municipality_name
 from triage.states import IllegalTransition
 from web.api import operation, read_body
-from web.appkeys import deps_key, staff_key
+from web.appkeys import deps_key
+from web.handlers import current_staff, json_model
 from web.middleware import FieldError
+from web.path_ids import path_id
 from web.policy import requires_role
 
-MAX_ID = 2**63 - 1
 TAG = "routing"
 
 
@@ -148,16 +150,7 @@ class ReturnIn(BaseModel):
 
 
 def _id(request: web.Request, name: str) -> int:
-    value = int(request.match_info[name])
-    if value > MAX_ID:
-        raise web.HTTPNotFound(reason="no such id")
-    return value
-
-
-def _staff(request: web.Request) -> Staff:
-    staff = request[staff_key]
-    assert staff is not None  # the access guard lets only staff reach here
-    return staff
+    return path_id(request, name, missing="no such id")
 
 
 def _municipality(code: int) -> MunicipalityOut:
@@ -219,17 +212,13 @@ def routing_out(
     )
 
 
-def _json(model: BaseModel, status: int = 200) -> web.Response:
-    return web.json_response(model.model_dump(mode="json"), status=status)
-
-
 # --- hotline staff ------------------------------------------------------------------------------
 
 
 @operation("The legal bases to choose from when routing a case", tag=TAG, response=LegalBases)
 @requires_role(Role.HOTLINE)
 async def legal_bases(request: web.Request) -> web.Response:
-    return _json(LegalBases(items=list(request.app[deps_key].settings.legal_bases)))
+    return json_model(LegalBases(items=list(request.app[deps_key].settings.legal_bases)))
 
 
 @operation(
@@ -248,7 +237,7 @@ async def proposal(request: web.Request) -> web.Response:
         try:
             found = await routing_service.proposal_for(session, case)
         except RoutingRefused as exc:
-            return _json(
+            return json_model(
                 ProposalAnswer(
                     case_id=case.id,
                     status=case.status.value,
@@ -256,7 +245,7 @@ async def proposal(request: web.Request) -> web.Response:
                     refused=Refusal(code=exc.code, message=exc.message),
                 )
             )
-    return _json(
+    return json_model(
         ProposalAnswer(
             case_id=case.id,
             status=case.status.value,
@@ -283,7 +272,7 @@ async def route(request: web.Request) -> web.Response:
     case_id = _id(request, "case_id")
     body = await read_body(request, RouteIn)
     deps = request.app[deps_key]
-    staff = _staff(request)
+    staff = current_staff(request)
     try:
         routing = await routing_service.route(
             deps, case_id=case_id, legal_basis=body.legal_basis, staff=staff, unit_id=body.unit_id
@@ -311,12 +300,12 @@ async def route(request: web.Request) -> web.Response:
 )
 @requires_role(Role.COORDINATOR)
 async def list_routings(request: web.Request) -> web.Response:
-    staff = _staff(request)
+    staff = current_staff(request)
     async with request.app[deps_key].sessions() as session:
         rows = await routing_service.routings_for(session, staff)
         names = await routing_service.staff_names_for(session, [r.routing for r in rows])
     items = [routing_out(r.routing, r.case, unit_name=r.unit_name, staff_names=names) for r in rows]
-    return _json(RoutingList(items=items))
+    return json_model(RoutingList(items=items))
 
 
 @operation(
@@ -334,7 +323,7 @@ async def _answer(
     request: web.Request, routing_id: int, *, status: int = 200, audited: bool = True
 ) -> web.Response:
     deps = request.app[deps_key]
-    staff = _staff(request)
+    staff = current_staff(request)
     async with deps.sessions() as session, session.begin():
         try:
             page = await routing_service.routing_page(session, staff, routing_id)
@@ -353,7 +342,7 @@ async def _answer(
         answer = routing_out(
             page.routing, page.case, unit_name=page.unit.name, staff_names=page.staff_names
         )
-    return _json(answer, status=status)
+    return json_model(answer, status=status)
 
 
 # --- the recipient unit's actions ---------------------------------------------------------------
@@ -368,12 +357,13 @@ async def _answer(
 @requires_role(Role.COORDINATOR)
 async def acknowledge(request: web.Request) -> web.Response:
     routing_id = _id(request, "routing_id")
-    deps = request.app[deps_key]
-    try:
-        await routing_service.acknowledge(deps, staff=_staff(request), routing_id=routing_id)
-    except _ANSWERED as exc:
-        return _refused(exc)
-    return await _answer(request, routing_id, audited=False)
+    return await _recipient_act(
+        request,
+        routing_id,
+        routing_service.acknowledge(
+            request.app[deps_key], staff=current_staff(request), routing_id=routing_id
+        ),
+    )
 
 
 @operation(
@@ -387,18 +377,17 @@ async def acknowledge(request: web.Request) -> web.Response:
 async def visitation(request: web.Request) -> web.Response:
     routing_id = _id(request, "routing_id")
     body = await read_body(request, VisitationIn)
-    deps = request.app[deps_key]
-    try:
-        await routing_service.record_visitation(
-            deps,
-            staff=_staff(request),
+    return await _recipient_act(
+        request,
+        routing_id,
+        routing_service.record_visitation(
+            request.app[deps_key],
+            staff=current_staff(request),
             routing_id=routing_id,
             responsible_agency=body.responsible_agency,
             next_step=body.next_step,
-        )
-    except _ANSWERED as exc:
-        return _refused(exc)
-    return await _answer(request, routing_id, audited=False)
+        ),
+    )
 
 
 @operation(
@@ -410,12 +399,13 @@ async def visitation(request: web.Request) -> web.Response:
 @requires_role(Role.COORDINATOR)
 async def close(request: web.Request) -> web.Response:
     routing_id = _id(request, "routing_id")
-    deps = request.app[deps_key]
-    try:
-        await routing_service.close(deps, staff=_staff(request), routing_id=routing_id)
-    except _ANSWERED as exc:
-        return _refused(exc)
-    return await _answer(request, routing_id, audited=False)
+    return await _recipient_act(
+        request,
+        routing_id,
+        routing_service.close(
+            request.app[deps_key], staff=current_staff(request), routing_id=routing_id
+        ),
+    )
 
 
 @operation(
@@ -429,14 +419,16 @@ async def close(request: web.Request) -> web.Response:
 async def return_case(request: web.Request) -> web.Response:
     routing_id = _id(request, "routing_id")
     body = await read_body(request, ReturnIn)
-    deps = request.app[deps_key]
-    try:
-        await routing_service.return_to_hotline(
-            deps, staff=_staff(request), routing_id=routing_id, reason=body.reason
-        )
-    except _ANSWERED as exc:
-        return _refused(exc)
-    return await _answer(request, routing_id, audited=False)
+    return await _recipient_act(
+        request,
+        routing_id,
+        routing_service.return_to_hotline(
+            request.app[deps_key],
+            staff=current_staff(request),
+            routing_id=routing_id,
+            reason=body.reason,
+        ),
+    )
 
 
 _ANSWERED = (
@@ -457,6 +449,17 @@ def _refused(exc: Exception) -> web.Response:
     if isinstance(exc, IllegalTransition):
         return _conflict("illegal_transition", exc.message)
     raise exc
+
+
+async def _recipient_act(
+    request: web.Request, routing_id: int, act: Awaitable[object]
+) -> web.Response:
+    """Run one of the recipient unit's actions; answer the routing as it is now, or the refusal."""
+    try:
+        await act
+    except _ANSWERED as exc:
+        return _refused(exc)
+    return await _answer(request, routing_id, audited=False)
 
 
 def register(app: web.Application) -> None:

@@ -29,12 +29,12 @@ from triage.labels import refusal_text
 from triage.models import NoticeStatus, Routing
 from triage.routing import NO_MUNICIPALITY, RoutingRefused, municipality_name
 from triage.states import IllegalTransition
-from web.appkeys import deps_key, staff_key
+from web.appkeys import deps_key
+from web.handlers import current_staff
 from web.i18n import N_
+from web.path_ids import MAX_ID, path_id
 from web.policy import requires_role
 from web.rendering import add_globals, gettext_for, render, see_other
-
-MAX_ID = 2**63 - 1
 
 NOTICE_STATUS_LABELS = {
     NoticeStatus.PENDING: N_("Waiting to be sent"),
@@ -56,24 +56,15 @@ NO_UNIT_TEXT = N_(
 NOT_FOUND = "no routing has this id"
 
 
+def _id(request: web.Request, name: str) -> int:
+    return path_id(request, name, missing=NOT_FOUND)
+
+
 def routing_refusal_text(refused: RoutingRefused, gettext: Callable[[str], str]) -> str:
     """Why no unit can be proposed, in the reader's language."""
     if refused.code == NO_MUNICIPALITY or refused.municipality is None:
         return gettext(NO_MUNICIPALITY_TEXT)
     return gettext(NO_UNIT_TEXT) % {"municipality": municipality_name(refused.municipality)}
-
-
-def _id(request: web.Request, name: str) -> int:
-    value = int(request.match_info[name])
-    if value > MAX_ID:
-        raise web.HTTPNotFound(reason=NOT_FOUND)
-    return value
-
-
-def _staff(request: web.Request) -> Staff:
-    staff = request[staff_key]
-    assert staff is not None  # the access guard lets only staff reach here
-    return staff
 
 
 # --- hotline staff: route from the case page ----------------------------------------------------
@@ -94,7 +85,7 @@ async def route(request: web.Request) -> web.Response:
             request.app[deps_key],
             case_id=case_id,
             legal_basis=legal_basis,
-            staff=_staff(request),
+            staff=current_staff(request),
             unit_id=unit_id,
         )
     except routing_service.CaseNotFound:
@@ -122,7 +113,7 @@ async def route(request: web.Request) -> web.Response:
 @requires_role(Role.COORDINATOR)
 async def routings_page(request: web.Request) -> web.Response:
     deps = request.app[deps_key]
-    staff = _staff(request)
+    staff = current_staff(request)
     async with deps.sessions() as session:
         rows = await routing_service.routings_for(session, staff)
     return render(
@@ -145,7 +136,7 @@ async def show_routing(
     values: dict[str, str] | None = None,
 ) -> web.Response:
     deps = request.app[deps_key]
-    staff = _staff(request)
+    staff = current_staff(request)
     async with deps.sessions() as session, session.begin():
         try:
             page = await routing_service.routing_page(session, staff, routing_id)
@@ -190,7 +181,7 @@ async def _act(request: web.Request, act: Action, fields: tuple[str, ...]) -> we
     values = {name: str(form.get(name, "")) for name in fields}
     gettext = gettext_for(request)
     try:
-        await act(_staff(request), routing_id, values)
+        await act(current_staff(request), routing_id, values)
     except routing_service.RoutingNotFound:
         raise web.HTTPNotFound(reason=NOT_FOUND) from None
     except routing_service.RoutingFieldInvalid as exc:

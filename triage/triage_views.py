@@ -16,16 +16,17 @@ what was typed); a stale revision or a case that is not in triage answers 409.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict
 from pydantic import Field as Constraint
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from access.models import Role
-from access.service import Staff, audit
+from access.service import audit
 from denmark.municipalities import all_municipalities, find
 from intake.concern_form import FieldProblem
 from triage import triage_form, triage_service
@@ -35,11 +36,12 @@ from triage.states import IllegalTransition
 from triage.triage_service import TriageState
 from web.api import operation, read_body
 from web.appkeys import deps_key, staff_key
+from web.handlers import current_staff, json_model
 from web.i18n import N_
+from web.path_ids import path_id
 from web.policy import requires_role
 from web.rendering import add_globals, gettext_for, render, see_other
 
-MAX_ID = 2**63 - 1
 FORM_ID = "triage-form"  # the <form>'s id: where a problem of the whole form links to
 SAVED = N_("The draft is saved. It is not submitted yet.")
 STALE = N_(
@@ -61,16 +63,7 @@ OUTCOME_LABELS = {
 
 
 def _id(request: web.Request, name: str) -> int:
-    value = int(request.match_info[name])
-    if value > MAX_ID:
-        raise web.HTTPNotFound(reason="no such id")
-    return value
-
-
-def _staff(request: web.Request) -> Staff:
-    staff = request[staff_key]
-    assert staff is not None  # the access guard lets only staff reach here
-    return staff
+    return path_id(request, name, missing="no such id")
 
 
 def _int(value: object, default: int | None = None) -> int | None:
@@ -88,6 +81,23 @@ def _initial_values(state: TriageState) -> dict[str, Any]:
     return {"reporter_role": state.case.reporter_role.value}
 
 
+async def _read_state(session: AsyncSession, request: web.Request, case_id: int) -> TriageState:
+    """The case's triage state, its reading audited; 404 if there is no such case."""
+    state = await triage_service.load_state(session, case_id)
+    if state is None:
+        raise web.HTTPNotFound(reason="no case has this id")
+    audit(
+        session,
+        at=request.app[deps_key].clock.now(),
+        actor=request[staff_key],
+        action="read_triage",
+        subject_kind="case",
+        subject_id=case_id,
+        detail={"draft": state.draft is not None, "submitted": len(state.history)},
+    )
+    return state
+
+
 async def _show_form(
     request: web.Request,
     case_id: int,
@@ -101,18 +111,7 @@ async def _show_form(
 ) -> web.Response:
     deps = request.app[deps_key]
     async with deps.sessions() as session, session.begin():
-        state = await triage_service.load_state(session, case_id)
-        if state is None:
-            raise web.HTTPNotFound(reason="no case has this id")
-        audit(
-            session,
-            at=deps.clock.now(),
-            actor=request[staff_key],
-            action="read_triage",
-            subject_kind="case",
-            subject_id=case_id,
-            detail={"draft": state.draft is not None, "submitted": len(state.history)},
-        )
+        state = await _read_state(session, request, case_id)
         context = {
             "state": state,
             "form": triage_form.definition(form_version or state.form_version),
@@ -156,7 +155,7 @@ async def form_post(request: web.Request) -> web.Response:
     answers = _posted_answers(form, definition)
     submitting = form.get("action") == "submit"
     deps = request.app[deps_key]
-    staff = _staff(request)
+    staff = current_staff(request)
     problem: tuple[int, dict[str, FieldProblem]] | None = None
     try:
         async with deps.sessions() as session, session.begin():
@@ -210,7 +209,7 @@ async def notification_sent_page(request: web.Request) -> web.Response:
                 session,
                 notification_id,
                 how=how,
-                staff_id=_staff(request).id,
+                staff_id=current_staff(request).id,
                 now=deps.clock.now(),
                 case_id=case_id,
             )
@@ -395,10 +394,6 @@ def _notification_out(notification: ChildWelfareNotification) -> NotificationOut
     )
 
 
-def _json(model: BaseModel, status: int = 200) -> web.Response:
-    return web.json_response(model.model_dump(mode="json"), status=status)
-
-
 def _invalid(errors: dict[str, FieldProblem]) -> web.Response:
     """400 naming every field with a problem; `field` is the first, as in every API error."""
     messages = {
@@ -429,7 +424,7 @@ def _conflict(exc: Exception) -> web.HTTPConflict:
     "The current triage form, labels in the request's language", tag="triage", response=FormOut
 )
 async def form_api(request: web.Request) -> web.Response:
-    return _json(_form_out(triage_form.definition(), gettext_for(request)))
+    return json_model(_form_out(triage_form.definition(), gettext_for(request)))
 
 
 @requires_role(Role.HOTLINE)
@@ -443,18 +438,7 @@ async def triage_api(request: web.Request) -> web.Response:
     case_id = _id(request, "case_id")
     deps = request.app[deps_key]
     async with deps.sessions() as session, session.begin():
-        state = await triage_service.load_state(session, case_id)
-        if state is None:
-            raise web.HTTPNotFound(reason="no case has this id")
-        audit(
-            session,
-            at=deps.clock.now(),
-            actor=request[staff_key],
-            action="read_triage",
-            subject_kind="case",
-            subject_id=case_id,
-            detail={"draft": state.draft is not None, "submitted": len(state.history)},
-        )
+        state = await _read_state(session, request, case_id)
         answer = TriageOut(
             case_id=case_id,
             case_status=state.case.status.value,
@@ -464,7 +448,29 @@ async def triage_api(request: web.Request) -> web.Response:
             history=[_record_out(r) for r in state.history],
             child_notifications=[_notification_out(n) for n in state.notifications],
         )
-    return _json(answer)
+    return json_model(answer)
+
+
+async def _write(
+    request: web.Request,
+    write: Callable[[AsyncSession, int, datetime], Awaitable[BaseModel]],
+) -> web.Response:
+    """A save or a submission in one transaction, by the staff member, at the clock's time."""
+    deps = request.app[deps_key]
+    try:
+        async with deps.sessions() as session, session.begin():
+            answer = await write(session, current_staff(request).id, deps.clock.now())
+    except triage_service.CaseNotFound:
+        raise web.HTTPNotFound(reason="no case has this id") from None
+    except triage_service.TriageInvalid as invalid:
+        return _invalid(invalid.errors)
+    except (
+        triage_service.StaleRevision,
+        triage_service.FormVersionChanged,
+        IllegalTransition,
+    ) as exc:
+        raise _conflict(exc) from None
+    return json_model(answer)
 
 
 @requires_role(Role.HOTLINE)
@@ -478,30 +484,20 @@ async def triage_api(request: web.Request) -> web.Response:
 async def save_api(request: web.Request) -> web.Response:
     case_id = _id(request, "case_id")
     body = await read_body(request, SaveIn)
-    deps = request.app[deps_key]
-    try:
-        async with deps.sessions() as session, session.begin():
-            record = await triage_service.save_draft(
-                session,
-                case_id,
-                body.answers,
-                revision=body.revision,
-                staff_id=_staff(request).id,
-                now=deps.clock.now(),
-                form_version=body.form_version,
-            )
-            answer = _record_out(record)
-    except triage_service.CaseNotFound:
-        raise web.HTTPNotFound(reason="no case has this id") from None
-    except triage_service.TriageInvalid as invalid:
-        return _invalid(invalid.errors)
-    except (
-        triage_service.StaleRevision,
-        triage_service.FormVersionChanged,
-        IllegalTransition,
-    ) as exc:
-        raise _conflict(exc) from None
-    return _json(answer)
+
+    async def save(session: AsyncSession, staff_id: int, now: datetime) -> RecordOut:
+        record = await triage_service.save_draft(
+            session,
+            case_id,
+            body.answers,
+            revision=body.revision,
+            staff_id=staff_id,
+            now=now,
+            form_version=body.form_version,
+        )
+        return _record_out(record)
+
+    return await _write(request, save)
 
 
 @requires_role(Role.HOTLINE)
@@ -515,39 +511,27 @@ async def save_api(request: web.Request) -> web.Response:
 async def submit_api(request: web.Request) -> web.Response:
     case_id = _id(request, "case_id")
     body = await read_body(request, SubmitIn)
-    deps = request.app[deps_key]
-    try:
-        async with deps.sessions() as session, session.begin():
-            done = await triage_service.submit(
-                session,
-                case_id,
-                body.answers,
-                revision=body.revision,
-                staff_id=_staff(request).id,
-                now=deps.clock.now(),
-                form_version=body.form_version,
-            )
-            case = done.case
-            answer = SubmitOut(
-                record=_record_out(done.record),
-                case_status=case.status.value,
-                closed_reason=case.closed_reason.value if case.closed_reason else None,
-                acute=case.is_acute,
-                child_notification=_notification_out(done.notification)
-                if done.notification
-                else None,
-            )
-    except triage_service.CaseNotFound:
-        raise web.HTTPNotFound(reason="no case has this id") from None
-    except triage_service.TriageInvalid as invalid:
-        return _invalid(invalid.errors)
-    except (
-        triage_service.StaleRevision,
-        triage_service.FormVersionChanged,
-        IllegalTransition,
-    ) as exc:
-        raise _conflict(exc) from None
-    return _json(answer)
+
+    async def submit(session: AsyncSession, staff_id: int, now: datetime) -> SubmitOut:
+        done = await triage_service.submit(
+            session,
+            case_id,
+            body.answers,
+            revision=body.revision,
+            staff_id=staff_id,
+            now=now,
+            form_version=body.form_version,
+        )
+        case = done.case
+        return SubmitOut(
+            record=_record_out(done.record),
+            case_status=case.status.value,
+            closed_reason=case.closed_reason.value if case.closed_reason else None,
+            acute=case.is_acute,
+            child_notification=_notification_out(done.notification) if done.notification else None,
+        )
+
+    return await _write(request, submit)
 
 
 @requires_role(Role.HOTLINE)
@@ -568,7 +552,7 @@ async def notification_sent_api(request: web.Request) -> web.Response:
                 session,
                 notification_id,
                 how=body.how,
-                staff_id=_staff(request).id,
+                staff_id=current_staff(request).id,
                 now=deps.clock.now(),
             )
             answer = _notification_out(notification)
@@ -578,7 +562,7 @@ async def notification_sent_api(request: web.Request) -> web.Response:
         return _invalid(invalid.errors)
     except triage_service.AlreadySent as exc:
         raise _conflict(exc) from None
-    return _json(answer)
+    return json_model(answer)
 
 
 def register(app: web.Application) -> None:

@@ -1,4 +1,5 @@
-"""Fixtures for end-to-end tests: real `hotline` processes, stopped at the end of each test."""
+"""Fixtures for end-to-end tests: real `hotline` processes, stopped at the end of each test, and
+the browser tests' Chromium and tabs (tests/e2e/browser_kit.py has the rest of their set-up)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, sync_playwright
 
+from tests.e2e.browser_kit import CHROMIUM, CHROMIUM_ARGS, Site, Tab, new_context
 from tests.support.processes import Processes
 
 _PROCESSES = pytest.StashKey[Processes]()
@@ -37,3 +40,32 @@ def pytest_runtest_makereport(
     if started is not None and report.failed and report.when in ("call", "teardown"):
         report.sections.append(("hotline processes", started.logs()))
     return report
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Chromium for a module's browser tests: one that does not start is a failure, not a skip."""
+    with sync_playwright() as playwright:
+        try:
+            launched = playwright.chromium.launch(
+                executable_path=CHROMIUM, args=CHROMIUM_ARGS, timeout=30_000
+            )
+        except Exception as exc:
+            pytest.fail(f"Chromium could not be launched from {CHROMIUM}: {exc}", pytrace=False)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@pytest.fixture
+def tab(browser: Browser, site: Site) -> Iterator[Tab]:
+    """A fresh Danish browser profile on the module's `site`, with its real
+    Content-Security-Policy; the test fails on any console error."""
+    context = new_context(browser, site)
+    try:
+        opened = Tab(context)
+        yield opened
+        assert opened.errors == [], "\n".join(opened.errors)
+    finally:
+        context.close()

@@ -9,29 +9,24 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
-from importlib import resources
 from typing import Any
 
 import pytest
-from playwright.sync_api import (
-    Browser,
-    BrowserContext,
-    ConsoleMessage,
-    Page,
-    expect,
-    sync_playwright,
-)
+from playwright.sync_api import Browser, Page, expect
 
+from tests.e2e.browser_kit import (
+    Site,
+    Tab,
+    assert_no_violations,
+    axe_violations,
+    embedded_site,
+    new_context,
+)
+from tests.e2e.browser_kit import log_in as log_in_as
 from tests.e2e.conftest import remember_processes
-from tests.support.processes import Processes
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-# axe-core as shipped by the axe-playwright-python package.
-AXE_SOURCE = resources.files("axe_playwright_python").joinpath("axe.min.js").read_text()
 STAFF = "browser-staff"
 PASSWORD = "a long staff password for the browser"
 MOBILE_WIDTH = 375
@@ -61,78 +56,16 @@ DA_ADDED = "Han har nu også købt en flybillet."
 OBSERVED_TEXT = "Han har trukket sig fra vennerne og deler voldsforherligende videoer."
 
 
-@dataclass
-class Site:
-    base_url: str
-    processes: Processes
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    root = tmp_path_factory.mktemp("browser")
-    processes = Processes(root / "logs")
-    try:
-        env = {"HOTLINE_DATA_DIR": str(root / "var"), "HOTLINE_COOKIE_SECURE": "false"}
-        server = processes.serve(env)
-        processes.add_staff(env, STAFF, PASSWORD)
-        yield Site(str(server.base_url), processes)
-    finally:
-        processes.stop_all()
+    with embedded_site(tmp_path_factory.mktemp("browser")) as (site, env):
+        site.processes.add_staff(env, STAFF, PASSWORD)
+        yield site
 
 
 @pytest.fixture(autouse=True)
 def _logs_on_failure(request: pytest.FixtureRequest, site: Site) -> None:
     remember_processes(request.node, site.processes)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        try:
-            launched = playwright.chromium.launch(
-                executable_path=CHROMIUM, args=CHROMIUM_ARGS, timeout=30_000
-            )
-        except Exception as exc:
-            pytest.fail(f"Chromium could not be launched from {CHROMIUM}: {exc}", pytrace=False)
-        try:
-            yield launched
-        finally:
-            launched.close()
-
-
-class Tab:
-    """A browser tab that records console errors (CSP violations show up there)."""
-
-    def __init__(self, context: BrowserContext) -> None:
-        self.context = context
-        self.page = context.new_page()
-        self.errors: list[str] = []
-        self.page.on("console", self._console)
-        self.page.on("pageerror", lambda error: self.errors.append(f"page error: {error}"))
-
-    def _console(self, message: ConsoleMessage) -> None:
-        # HTTP error statuses (a form with errors answers 400) are logged too; they are expected.
-        if message.type == "error" and not message.text.startswith("Failed to load resource"):
-            self.errors.append(f"console: {message.text}")
-
-
-def _context(browser: Browser, site: Site, **options: Any) -> BrowserContext:
-    context = browser.new_context(base_url=site.base_url, locale="da-DK", **options)
-    context.set_default_timeout(10_000)
-    context.set_default_navigation_timeout(15_000)
-    return context
-
-
-@pytest.fixture
-def tab(browser: Browser, site: Site) -> Iterator[Tab]:
-    """A fresh Danish browser profile with the site's real Content-Security-Policy."""
-    context = _context(browser, site)
-    try:
-        opened = Tab(context)
-        yield opened
-        assert opened.errors == [], "\n".join(opened.errors)
-    finally:
-        context.close()
 
 
 # --- what a visitor does ------------------------------------------------------------------------
@@ -174,16 +107,12 @@ def send_incomplete_report(page: Page) -> None:
 
 
 def log_in(page: Page) -> None:
-    page.goto("/login")
-    page.get_by_label("Brugernavn").fill(STAFF)
-    page.get_by_label("Adgangskode").fill(PASSWORD)
-    page.get_by_role("button", name="Log ind").click()
-    page.wait_for_url("**/queue")
+    log_in_as(page, STAFF, PASSWORD)
 
 
 def staff_reply(browser: Browser, site: Site, body: str) -> int:
     """A staff member replies (staff API, as the staff pages will) to the newest contact."""
-    context = _context(browser, site)
+    context = new_context(browser, site)
     try:
         page = context.new_page()
         log_in(page)
@@ -206,7 +135,7 @@ def staff_reply(browser: Browser, site: Site, body: str) -> int:
 
 
 def staff_thread(browser: Browser, site: Site, contact_id: int) -> list[dict[str, Any]]:
-    context = _context(browser, site)
+    context = new_context(browser, site)
     try:
         page = context.new_page()
         log_in(page)
@@ -326,33 +255,15 @@ def test_the_language_link_switches_to_english(tab: Tab) -> None:
     expect(page.get_by_role("link", name="Dansk")).to_be_visible()
 
 
-def _axe_violations(page: Page) -> list[dict[str, Any]]:
-    page.add_script_tag(content=AXE_SOURCE)
-    results: dict[str, Any] = page.evaluate("axe.run()")
-    return list(results["violations"])
-
-
-def _describe(violations: dict[str, list[dict[str, Any]]]) -> str:
-    lines = []
-    for page_name, found in violations.items():
-        for violation in found:
-            targets = [node["target"] for node in violation["nodes"]][:5]
-            lines.append(
-                f"{page_name}: {violation['id']} ({violation['impact']}): {violation['help']} "
-                f"at {json.dumps(targets)}"
-            )
-    return "\n".join(lines)
-
-
 def test_axe_finds_no_violations(browser: Browser, site: Site) -> None:
     # axe is injected as an inline script, which the site's CSP rightly forbids: bypass it here.
-    context = _context(browser, site, bypass_csp=True)
+    context = new_context(browser, site, bypass_csp=True)
     try:
         page = context.new_page()
         found: dict[str, list[dict[str, Any]]] = {}
 
         def scan(name: str) -> None:
-            found[name] = _axe_violations(page)
+            found[name] = axe_violations(page)
 
         page.goto("/")
         scan("landing page")
@@ -399,13 +310,13 @@ def test_axe_finds_no_violations(browser: Browser, site: Site) -> None:
         page.goto("/report/national?lang=en")
         scan("concern form in English")
 
-        assert not any(found.values()), "axe-core found violations:\n" + _describe(found)
+        assert_no_violations(found)
     finally:
         context.close()
 
 
-def test_a_case_opens_from_the_queue_without_axe_violations(browser: Browser, site: Site) -> None:
-    context = _context(browser, site, bypass_csp=True)
+def test_a_case_opens_from_the_queue_withoutaxe_violations(browser: Browser, site: Site) -> None:
+    context = new_context(browser, site, bypass_csp=True)
     try:
         page = context.new_page()
         send_report(page)
@@ -417,36 +328,36 @@ def test_a_case_opens_from_the_queue_without_axe_violations(browser: Browser, si
         page.wait_for_url("**/cases/*")
         expect(page.get_by_role("heading", level=1)).to_have_text(f"Sag {reference}")
         expect(page.get_by_role("heading", name="Tidslinje")).to_be_visible()
-        found = {"case page": _axe_violations(page)}
+        found = {"case page": axe_violations(page)}
         page.get_by_role("button", name="Send svar").first.click()
         expect(page.locator(".error-summary")).to_be_visible()
-        found["case page with a reply error"] = _axe_violations(page)
-        assert not any(found.values()), "axe-core found violations:\n" + _describe(found)
+        found["case page with a reply error"] = axe_violations(page)
+        assert_no_violations(found)
     finally:
         context.close()
 
 
-def test_the_api_reference_has_no_axe_violations(browser: Browser, site: Site) -> None:
-    context = _context(browser, site, bypass_csp=True)
+def test_the_api_reference_has_noaxe_violations(browser: Browser, site: Site) -> None:
+    context = new_context(browser, site, bypass_csp=True)
     try:
         page = context.new_page()
         log_in(page)
         page.goto("/api/docs")
         expect(page.get_by_role("heading", level=1)).to_have_text("API-reference")
         expect(page.locator("#schema-QueueItem")).to_be_visible()
-        found = {"API reference": _axe_violations(page)}
+        found = {"API reference": axe_violations(page)}
         page.goto("/api/docs?lang=en")
         expect(page.get_by_role("heading", level=1)).to_have_text("API reference")
         page.get_by_role("link", name="QueueItem").first.click()
         expect(page.locator("#schema-QueueItem")).to_be_in_viewport()
-        found["API reference in English"] = _axe_violations(page)
-        assert not any(found.values()), "axe-core found violations:\n" + _describe(found)
+        found["API reference in English"] = axe_violations(page)
+        assert_no_violations(found)
     finally:
         context.close()
 
 
 def test_the_form_fits_a_phone_screen(browser: Browser, site: Site) -> None:
-    context = _context(
+    context = new_context(
         browser,
         site,
         viewport={"width": MOBILE_WIDTH, "height": 740},
@@ -487,10 +398,10 @@ def _newest_cases(page: Page, site: Site, count: int, before: int) -> list[dict[
     return sorted(items, key=lambda item: (item["received_at"], item["id"]))[-count:]
 
 
-def test_the_case_page_with_notes_and_a_merge_has_no_axe_violations(
+def test_the_case_page_with_notes_and_a_merge_has_noaxe_violations(
     browser: Browser, site: Site
 ) -> None:
-    context = _context(browser, site, bypass_csp=True)
+    context = new_context(browser, site, bypass_csp=True)
     try:
         page = context.new_page()
         log_in(page)
@@ -509,36 +420,36 @@ def test_the_case_page_with_notes_and_a_merge_has_no_axe_violations(
             "Ringede til skolen.\nLæreren bekræfter det."
         )
         expect(note).to_have_value("")
-        found["case page with a note"] = _axe_violations(page)
+        found["case page with a note"] = axe_violations(page)
         page.get_by_role("button", name="Tilføj note").click()
         expect(page.locator(".error-summary")).to_contain_text("Skriv en note på 1 til 4000 tegn.")
         expect(note).to_have_attribute("aria-invalid", "true")
-        found["case page with a note error"] = _axe_violations(page)
+        found["case page with a note error"] = axe_violations(page)
 
         merge_field = page.get_by_label("Læg sammen med sagen om samme person, med referencen")
         merge_field.fill("NAT-0000-00000")
         page.get_by_role("button", name="Læg sammen med den sag").click()
         expect(page.locator(".error-summary")).to_contain_text("Ingen sag har denne reference.")
-        found["case page with a merge error"] = _axe_violations(page)
+        found["case page with a merge error"] = axe_violations(page)
         merge_field.fill(kept["reference"])
         page.get_by_role("button", name="Læg sammen med den sag").click()
         page.wait_for_url(f"**/cases/{kept['id']}")
         expect(timeline).to_contain_text(
             f"Sag {merged['reference']} blev lagt sammen med denne sag"
         )
-        found["the case merged into"] = _axe_violations(page)
+        found["the case merged into"] = axe_violations(page)
 
         page.goto(f"/cases/{merged['id']}")
         expect(page.locator(".merged-notice")).to_contain_text(kept["reference"])
         expect(page.get_by_role("heading", name="Frister")).to_be_visible()
         page.get_by_role("button", name="Genåbn sagen").click()
         expect(page.locator(".error-summary")).to_contain_text("Skriv, hvorfor sagen genåbnes.")
-        found["the merged case, with a reopen error"] = _axe_violations(page)
+        found["the merged case, with a reopen error"] = axe_violations(page)
         page.goto(f"/cases/{merged['id']}?lang=en")
         expect(page.get_by_role("heading", name="Timeline")).to_be_visible()
-        found["the merged case in English"] = _axe_violations(page)
+        found["the merged case in English"] = axe_violations(page)
         page.goto(f"/cases/{merged['id']}?lang=da")
 
-        assert not any(found.values()), "axe-core found violations:\n" + _describe(found)
+        assert_no_violations(found)
     finally:
         context.close()

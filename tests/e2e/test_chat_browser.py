@@ -15,18 +15,16 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.conftest import remember_processes
-from tests.e2e.test_browser import (  # the shared browser set-up
-    CHROMIUM,  # noqa: F401  (documented: the same Chromium)
-    PASSWORD,
-    STAFF,
+from tests.e2e.browser_kit import (
     Site,
     Tab,
-    _axe_violations,
-    _context,
-    _describe,
-    browser,  # noqa: F401  (fixture)
+    assert_no_violations,
+    axe_violations,
+    log_in,
+    new_context,
 )
+from tests.e2e.conftest import remember_processes
+from tests.e2e.test_browser import PASSWORD, STAFF
 from tests.support.processes import Processes
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
@@ -74,11 +72,7 @@ def _logs_on_failure(request: pytest.FixtureRequest, sites: tuple[Site, Site]) -
 
 
 def _log_in(page: Page) -> None:
-    page.goto("/login?next=/chats")
-    page.get_by_label("Brugernavn").fill(STAFF)
-    page.get_by_label("Adgangskode").fill(PASSWORD)
-    page.get_by_role("button", name="Log ind").click()
-    page.wait_for_url("**/chats")
+    log_in(page, STAFF, PASSWORD, start="/login?next=/chats", landing="**/chats")
 
 
 def _write(page: Page, text: str) -> None:
@@ -86,10 +80,10 @@ def _write(page: Page, text: str) -> None:
     page.get_by_role("button", name=DA_SEND, exact=True).click()
 
 
-def test_a_visitor_and_a_counsellor_chat(browser: Browser, sites: tuple[Site, Site]) -> None:  # noqa: F811
+def test_a_visitor_and_a_counsellor_chat(browser: Browser, sites: tuple[Site, Site]) -> None:
     site = sites[0]
-    visitor_context = _context(browser, site)
-    staff_context = _context(browser, site)
+    visitor_context = new_context(browser, site)
+    staff_context = new_context(browser, site)
     try:
         visitor, staff = Tab(visitor_context), Tab(staff_context)
         _log_in(staff.page)
@@ -128,10 +122,10 @@ def test_a_visitor_and_a_counsellor_chat(browser: Browser, sites: tuple[Site, Si
 
 
 def test_nobody_answers_so_the_visitor_is_offered_the_form_or_a_call_back(
-    browser: Browser,  # noqa: F811
+    browser: Browser,
     sites: tuple[Site, Site],
 ) -> None:
-    context = _context(browser, sites[1])
+    context = new_context(browser, sites[1])
     try:
         tab = Tab(context)
         tab.page.goto("/chat/national")
@@ -151,25 +145,25 @@ def test_nobody_answers_so_the_visitor_is_offered_the_form_or_a_call_back(
 
 
 def test_axe_finds_no_violations_on_the_chat_pages(
-    browser: Browser,  # noqa: F811
+    browser: Browser,
     sites: tuple[Site, Site],
 ) -> None:
     site = sites[1]
-    context = _context(browser, site, bypass_csp=True)
+    context = new_context(browser, site, bypass_csp=True)
     try:
         page = context.new_page()
         found = {}
         page.goto("/chat/national")
         expect(page.get_by_label(DA_MESSAGE)).to_be_visible()
-        found["chat page"] = _axe_violations(page)
+        found["chat page"] = axe_violations(page)
         _write(page, "Hej")
         expect(page.get_by_role("region", name=DA_OFFER)).to_be_visible()
-        found["chat page with the offer"] = _axe_violations(page)
+        found["chat page with the offer"] = axe_violations(page)
         page.goto("/chat/national?lang=en")
-        found["chat page in English"] = _axe_violations(page)
+        found["chat page in English"] = axe_violations(page)
         page.goto("/chat/national?lang=da")
         _log_in(page)
-        found["staff chats page"] = _axe_violations(page)
-        assert not any(found.values()), "axe-core found violations:\n" + _describe(found)
+        found["staff chats page"] = axe_violations(page)
+        assert_no_violations(found)
     finally:
         context.close()

@@ -17,16 +17,18 @@ import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
 from notifications.oncall import Rotation
-from tests.e2e.conftest import remember_processes
-from tests.e2e.test_browser import (  # the shared browser set-up
+from tests.e2e.browser_kit import (
     Site,
     Tab,
-    _axe_violations,
-    _context,
-    _describe,
-    browser,  # noqa: F401  (fixture)
+    assert_no_violations,
+    axe_violations,
+    embedded_site,
+    new_context,
 )
-from tests.support.processes import Processes
+from tests.e2e.browser_kit import (
+    log_in as log_in_as,
+)
+from tests.e2e.conftest import remember_processes
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -43,19 +45,13 @@ STAFF = (
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    root = tmp_path_factory.mktemp("oncall-browser")
-    processes = Processes(root / "logs")
-    try:
-        env = {"HOTLINE_DATA_DIR": str(root / "var"), "HOTLINE_COOKIE_SECURE": "false"}
-        server = processes.serve(env)
+    with embedded_site(tmp_path_factory.mktemp("oncall-browser")) as (site, env):
         for username, name, role, phone in STAFF:
             arguments = ["staff", "add", username, "--password-stdin", "--role", role]
             arguments += ["--name", name] + (["--phone", phone] if phone else [])
-            result = processes.run(arguments, env, input_text=PASSWORD + "\n")
+            result = site.processes.run(arguments, env, input_text=PASSWORD + "\n")
             assert result.returncode == 0, result.stderr
-        yield Site(str(server.base_url), processes)
-    finally:
-        processes.stop_all()
+        yield site
 
 
 @pytest.fixture(autouse=True)
@@ -63,23 +59,8 @@ def _logs_on_failure(request: pytest.FixtureRequest, site: Site) -> None:
     remember_processes(request.node, site.processes)
 
 
-@pytest.fixture
-def tab(browser: Browser, site: Site) -> Iterator[Tab]:  # noqa: F811  (browser is a fixture)
-    context = _context(browser, site)
-    try:
-        opened = Tab(context)
-        yield opened
-        assert opened.errors == [], "\n".join(opened.errors)
-    finally:
-        context.close()
-
-
 def log_in(page: Page, username: str) -> None:
-    page.goto("/login?next=/on-call")
-    page.get_by_label("Brugernavn").fill(username)
-    page.get_by_label("Adgangskode").fill(PASSWORD)
-    page.get_by_role("button", name="Log ind").click()
-    page.wait_for_url("**/on-call")
+    log_in_as(page, username, PASSWORD, start="/login?next=/on-call", landing="**/on-call")
 
 
 def section(page: Page, hotline: str) -> Locator:
@@ -162,18 +143,18 @@ def test_an_admin_sets_up_on_call_and_covers_a_day(tab: Tab) -> None:
     expect(section(page, "national")).to_contain_text("Ingen kommende afvigelser.")
 
 
-def test_the_on_call_and_contact_pages_have_no_axe_violations(
-    browser: Browser,  # noqa: F811  (fixture)
+def test_the_on_call_and_contact_pages_have_noaxe_violations(
+    browser: Browser,
     site: Site,
 ) -> None:
     # axe is injected as an inline script, which the site's CSP rightly forbids: bypass it here.
-    context = _context(browser, site, bypass_csp=True)
+    context = new_context(browser, site, bypass_csp=True)
     try:
         page = context.new_page()
         found: dict[str, list[dict[str, Any]]] = {}
 
         def scan(name: str) -> None:
-            found[name] = _axe_violations(page)
+            found[name] = axe_violations(page)
 
         log_in(page, "vagt-lise")
         scan("on-call page (admin)")
@@ -215,6 +196,6 @@ def test_the_on_call_and_contact_pages_have_no_axe_violations(
         expect(page.get_by_label("Telefonnummer")).to_have_value("+4520123411")
         scan("my contact details")
 
-        assert not any(found.values()), "axe-core found violations:\n" + _describe(found)
+        assert_no_violations(found)
     finally:
         context.close()

@@ -15,13 +15,19 @@ import pytest
 import requests
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.test_browser import (  # the shared browser set-up
+from tests.e2e.browser_kit import (
+    LIVE_TIMEOUT,
     Site,
     Tab,
-    _axe_violations,
-    _context,
-    _describe,
-    browser,  # noqa: F401  (fixture)
+    assert_no_violations,
+    axe_violations,
+    live_servers,
+    mark_page,
+    new_context,
+    still_same_page,
+)
+from tests.e2e.browser_kit import (
+    log_in as log_in_as,
 )
 from tests.support.forms import valid_answers
 from tests.support.processes import Processes
@@ -33,8 +39,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 PASSWORD = "a long staff password for the live queue"
 STAFF_A = "anne-live"
 STAFF_B = "bo-live"
-# Long enough for the worker to pick a job up and the pages to refresh.
-LIVE_TIMEOUT = 20_000
 
 
 @dataclass
@@ -50,25 +54,14 @@ def servers(
     clean_database: None,
     processes: Processes,
 ) -> Servers:
-    if not backend.real:
-        pytest.skip(
-            "needs PostgreSQL and Redis on 127.0.0.1 (this run fell back to SQLite; "
-            "in CI the suite always runs on the real services)"
-        )
-    first = processes.serve(test_environ, name="serve-a")
-    second = processes.serve(test_environ, name="serve-b")
-    processes.worker(test_environ)
+    a, b = live_servers(backend, test_environ, processes)
     processes.add_staff(test_environ, STAFF_A, PASSWORD)
     processes.add_staff(test_environ, STAFF_B, PASSWORD)
-    return Servers(Site(str(first.base_url), processes), Site(str(second.base_url), processes))
+    return Servers(a, b)
 
 
 def log_in(page: Page, username: str) -> None:
-    page.goto("/login")
-    page.get_by_label("Brugernavn").fill(username)
-    page.get_by_label("Adgangskode").fill(PASSWORD)
-    page.get_by_role("button", name="Log ind").click()
-    page.wait_for_url("**/queue")
+    log_in_as(page, username, PASSWORD)
     expect(page.locator("#queue-live-status")).to_have_text("Køen opdateres automatisk.")
 
 
@@ -77,23 +70,14 @@ def report(site: Site, **answers: str) -> None:
         submit_concern(visitor, site.base_url, valid_answers(**answers))
 
 
-def mark_page(page: Page) -> None:
-    """A mark that a reload would wipe out."""
-    page.evaluate("window.__sameDocument = true")
-
-
-def still_same_page(page: Page) -> bool:
-    return bool(page.evaluate("window.__sameDocument === true"))
-
-
 def test_two_staff_members_see_the_queue_change_live(
-    browser: Browser,  # noqa: F811
+    browser: Browser,
     servers: Servers,
 ) -> None:
-    context_a = _context(browser, servers.a)
+    context_a = new_context(browser, servers.a)
     # B also runs axe, which is injected inline: the CSP is bypassed there (A keeps it, and
     # records any violation as a console error).
-    context_b = _context(browser, servers.b, bypass_csp=True)
+    context_b = new_context(browser, servers.b, bypass_csp=True)
     try:
         a, b = Tab(context_a), Tab(context_b)
         log_in(a.page, STAFF_A)
@@ -144,15 +128,15 @@ def test_two_staff_members_see_the_queue_change_live(
         expect(b.page.locator("#count-at-risk")).to_be_focused()
 
         # axe: the page with its banner, and with filters set (the banner stays until dismissed).
-        found = {"queue page with an acute banner": _axe_violations(b.page)}
+        found = {"queue page with an acute banner": axe_violations(b.page)}
         b.page.goto("/queue?hotline=national&assignee=unassigned&due=at_risk")
         expect(b.page.get_by_role("alert").filter(has_text=acute)).to_be_visible()
         expect(b.page.locator("#due")).to_have_value("at_risk")
-        found["queue page with filters and the banner"] = _axe_violations(b.page)
+        found["queue page with filters and the banner"] = axe_violations(b.page)
         b.page.goto("/queue?due=soon")
         expect(b.page.locator(".error-summary")).to_be_visible()
-        found["queue page with a filter error"] = _axe_violations(b.page)
-        assert not any(found.values()), "axe-core found violations:\n" + _describe(found)
+        found["queue page with a filter error"] = axe_violations(b.page)
+        assert_no_violations(found)
 
         # Dismissed, it is gone, and the title is the page's own again.
         b.page.goto("/queue")

@@ -12,21 +12,16 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.conftest import remember_processes
-from tests.e2e.test_browser import (  # the shared browser set-up
-    PASSWORD,
-    STAFF,
+from tests.e2e.browser_kit import (
     Site,
     Tab,
-    _axe_violations,
-    _context,
-    _describe,
-    browser,  # noqa: F401  (fixture)
-    log_in,
-    send_report,
-    wait_for_queue_rows,
+    assert_no_violations,
+    axe_violations,
+    embedded_site,
+    new_context,
 )
-from tests.support.processes import Processes
+from tests.e2e.conftest import remember_processes
+from tests.e2e.test_browser import PASSWORD, STAFF, log_in, send_report, wait_for_queue_rows
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -45,32 +40,14 @@ DA_CHILD_WELFARE = "Er barnets trivsel truet?"
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    root = tmp_path_factory.mktemp("triage-browser")
-    processes = Processes(root / "logs")
-    try:
-        env = {"HOTLINE_DATA_DIR": str(root / "var"), "HOTLINE_COOKIE_SECURE": "false"}
-        server = processes.serve(env)
-        processes.add_staff(env, STAFF, PASSWORD)
-        yield Site(str(server.base_url), processes)
-    finally:
-        processes.stop_all()
+    with embedded_site(tmp_path_factory.mktemp("triage-browser")) as (site, env):
+        site.processes.add_staff(env, STAFF, PASSWORD)
+        yield site
 
 
 @pytest.fixture(autouse=True)
 def _logs_on_failure(request: pytest.FixtureRequest, site: Site) -> None:
     remember_processes(request.node, site.processes)
-
-
-@pytest.fixture
-def tab(browser: Browser, site: Site) -> Iterator[Tab]:  # noqa: F811  (browser is a fixture)
-    """A Danish browser profile with the site's real Content-Security-Policy."""
-    context = _context(browser, site)
-    try:
-        opened = Tab(context)
-        yield opened
-        assert opened.errors == [], "\n".join(opened.errors)
-    finally:
-        context.close()
 
 
 def open_newest_case(page: Page, site: Site) -> int:
@@ -144,22 +121,22 @@ def test_a_counsellor_triages_a_concern_as_justified(tab: Tab, site: Site) -> No
     expect(triage).to_contain_text("Frederiksberg")
 
 
-def test_the_triage_pages_have_no_axe_violations(browser: Browser, site: Site) -> None:  # noqa: F811
+def test_the_triage_pages_have_noaxe_violations(browser: Browser, site: Site) -> None:
     # axe is injected as an inline script, which the site's CSP rightly forbids: bypass it here.
-    context = _context(browser, site, bypass_csp=True)
+    context = new_context(browser, site, bypass_csp=True)
     try:
         page = context.new_page()
         found: dict[str, list[dict[str, object]]] = {}
         case_id = open_newest_case(page, site)
-        found["case page before triage"] = _axe_violations(page)
+        found["case page before triage"] = axe_violations(page)
         page.goto(f"/cases/{case_id}/triage")
-        found["triage form"] = _axe_violations(page)
+        found["triage form"] = axe_violations(page)
         page.get_by_label("Trusler mod nogen").check()
         page.get_by_role("button", name=DA_SUBMIT).click()
         expect(page.locator(".error-summary")).to_contain_text(
             "registrér, hvordan politiet blev inddraget"
         )
-        found["triage form with errors"] = _axe_violations(page)
+        found["triage form with errors"] = axe_violations(page)
 
         page.get_by_label("Vi kontaktede politiet").check()
         page.get_by_label("Af hvem?").fill("Hanne")
@@ -172,15 +149,15 @@ def test_the_triage_pages_have_no_axe_violations(browser: Browser, site: Site) -
         page.get_by_role("button", name=DA_SUBMIT).click()
         page.wait_for_url(f"**/cases/{case_id}#triage")
         expect(page.get_by_text("Til København Kommune")).to_be_visible()
-        found["case page with a triage and a notification"] = _axe_violations(page)
+        found["case page with a triage and a notification"] = axe_violations(page)
 
         page.get_by_role("button", name="Markér som sendt").click()
         expect(page.locator(".error-summary")).to_contain_text(DA_REQUIRED)
-        found["case page with a notification error"] = _axe_violations(page)
+        found["case page with a notification error"] = axe_violations(page)
         page.get_by_label("Hvordan blev den sendt?").fill("Digital post")
         page.get_by_role("button", name="Markér som sendt").click()
         expect(page.get_by_text("sendt af")).to_be_visible()
 
-        assert not any(found.values()), "axe-core found violations:\n" + _describe(found)
+        assert_no_violations(found)
     finally:
         context.close()

@@ -17,13 +17,19 @@ import pytest
 import requests
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.test_browser import (  # the shared browser set-up
+from tests.e2e.browser_kit import (
+    LIVE_TIMEOUT,
     Site,
     Tab,
-    _axe_violations,
-    _context,
-    _describe,
-    browser,  # noqa: F401  (fixture)
+    assert_no_violations,
+    axe_violations,
+    live_servers,
+    mark_page,
+    new_context,
+    still_same_page,
+)
+from tests.e2e.browser_kit import (
+    log_in as log_in_as,
 )
 from tests.e2e.test_triage_browser import RATIONALE, fill_in_an_adult_justified_concern
 from tests.support.forms import valid_answers
@@ -37,8 +43,6 @@ PASSWORD = "a long password for the workspace flow"
 STAFF_A, STAFF_B, ADMIN, COORDINATOR = "anne-flow", "bo-flow", "admin-flow", "kasper-flow"
 UNIT = "Infohus København"
 LEGAL_BASIS = "Retsplejeloven § 115, stk. 2"
-# Long enough for the worker to take a job and the pages to refresh.
-LIVE_TIMEOUT = 20_000
 
 DA_STATUS_JUSTIFIED = "Begrundet, skal videresendes"
 DA_STATUS_ROUTED = "Videresendt"
@@ -60,31 +64,15 @@ def workspace(
     clean_database: None,
     processes: Processes,
 ) -> Workspace:
-    if not backend.real:
-        pytest.skip(
-            "needs PostgreSQL and Redis on 127.0.0.1 (this run fell back to SQLite; "
-            "in CI the suite always runs on the real services)"
-        )
-    first = processes.serve(test_environ, name="serve-a")
-    second = processes.serve(test_environ, name="serve-b")
-    processes.worker(test_environ)
+    a, b = live_servers(backend, test_environ, processes)
     processes.add_staff(test_environ, STAFF_A, PASSWORD)
     processes.add_staff(test_environ, STAFF_B, PASSWORD)
     processes.add_staff(test_environ, ADMIN, PASSWORD, role="admin")
-    return Workspace(
-        Site(str(first.base_url), processes),
-        Site(str(second.base_url), processes),
-        processes,
-        test_environ,
-    )
+    return Workspace(a, b, processes, test_environ)
 
 
 def log_in(page: Page, username: str, landing: str = "**/queue") -> None:
-    page.goto("/login")
-    page.get_by_label("Brugernavn").fill(username)
-    page.get_by_label("Adgangskode").fill(PASSWORD)
-    page.get_by_role("button", name="Log ind").click()
-    page.wait_for_url(landing)
+    log_in_as(page, username, PASSWORD, landing=landing)
 
 
 def add_the_coordination_unit(page: Page) -> int:
@@ -114,25 +102,16 @@ def add_coordinator(workspace: Workspace, unit_id: int) -> None:
     assert result.returncode == 0, result.stderr
 
 
-def mark_page(page: Page) -> None:
-    """A mark that a reload would wipe out."""
-    page.evaluate("window.__sameDocument = true")
-
-
-def still_same_page(page: Page) -> bool:
-    return bool(page.evaluate("window.__sameDocument === true"))
-
-
 def test_claim_triage_route_and_acknowledge_while_a_colleague_watches(
-    browser: Browser,  # noqa: F811
+    browser: Browser,
     workspace: Workspace,
 ) -> None:
     found: dict[str, list[dict[str, Any]]] = {}
     # axe is injected inline, so its contexts bypass the CSP; staff B's page keeps the real CSP
     # and records any violation as a console error.
-    context_a = _context(browser, workspace.a, bypass_csp=True)
-    context_b = _context(browser, workspace.b)
-    context_c = _context(browser, workspace.a, bypass_csp=True)
+    context_a = new_context(browser, workspace.a, bypass_csp=True)
+    context_b = new_context(browser, workspace.b)
+    context_c = new_context(browser, workspace.a, bypass_csp=True)
     try:
         a, b, c = Tab(context_a), Tab(context_b), Tab(context_c)
 
@@ -153,7 +132,7 @@ def test_claim_triage_route_and_acknowledge_while_a_colleague_watches(
         expect(watched).to_have_count(1, timeout=LIVE_TIMEOUT)
         reference = watched.first.locator("th a").inner_text().strip()
         assert re.fullmatch(r"NAT-\d{4}-\d{5}", reference), reference
-        found["queue page"] = _axe_violations(a.page)
+        found["queue page"] = axe_violations(a.page)
 
         # A claims it from the queue; B sees it taken.
         a.page.get_by_role("button", name=f"Tag sagen {reference}").click()
@@ -163,7 +142,7 @@ def test_claim_triage_route_and_acknowledge_while_a_colleague_watches(
         # A triages it as a justified concern; B sees the status change.
         rows_a.first.locator("th a").click()
         a.page.wait_for_url("**/cases/*")
-        found["case page, new"] = _axe_violations(a.page)
+        found["case page, new"] = axe_violations(a.page)
         a.page.get_by_role("link", name="Start vurderingen").click()
         fill_in_an_adult_justified_concern(a.page)
         a.page.get_by_label("Begrundelse").fill(RATIONALE)
@@ -174,14 +153,14 @@ def test_claim_triage_route_and_acknowledge_while_a_colleague_watches(
         # A routes it to the unit covering Copenhagen, on the legal basis chosen.
         routing = a.page.get_by_role("region", name="Henvisning")
         expect(routing).to_contain_text(UNIT)
-        found["case page, justified"] = _axe_violations(a.page)
+        found["case page, justified"] = axe_violations(a.page)
         routing.get_by_label("Retsgrundlag for at videregive oplysningerne").select_option(
             LEGAL_BASIS
         )
         routing.get_by_role("button", name=f"Send til {UNIT}").click()
         expect(a.page.get_by_role("region", name="Henvisning")).to_contain_text(LEGAL_BASIS)
         expect(watched.first).to_contain_text(DA_STATUS_ROUTED, timeout=LIVE_TIMEOUT)
-        found["case page, routed"] = _axe_violations(a.page)
+        found["case page, routed"] = axe_violations(a.page)
 
         # The coordinator of the unit acknowledges it; the case and B's queue show it.
         c.context.clear_cookies()
@@ -194,11 +173,11 @@ def test_claim_triage_route_and_acknowledge_while_a_colleague_watches(
         expect(watched.first).to_contain_text(DA_STATUS_ACKNOWLEDGED, timeout=LIVE_TIMEOUT)
         a.page.reload()
         expect(a.page.get_by_role("region", name="Henvisning")).to_contain_text(COORDINATOR)
-        found["case page, acknowledged"] = _axe_violations(a.page)
+        found["case page, acknowledged"] = axe_violations(a.page)
 
         # B watched all of it without a reload.
         assert still_same_page(b.page)
-        assert not any(found.values()), "axe-core found violations:\n" + _describe(found)
+        assert_no_violations(found)
         for tab in (a, b, c):
             assert tab.errors == [], tab.errors
     finally:
