@@ -178,7 +178,6 @@ async def change_status(request: web.Request) -> web.Response:
                 wanted,
                 staff_id=_staff_id(request),
                 now=deps.clock.now(),
-                triage_hours=deps.settings.triage_deadline_hours,
             )
     except manual_status.StatusRequestInvalid as exc:
         code = 400
