@@ -6,7 +6,7 @@ import argparse
 import getpass
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import OperationalError
 
@@ -14,6 +14,8 @@ from settings import Settings, SettingsError, load_settings
 
 if TYPE_CHECKING:
     from notifications.problems import Invalid
+    from triage.deadline_settings import HotlineDeadlines
+    from triage.models import DeadlineKind
 
 DESCRIPTION = """\
 hotline: intake and triage for a hotline about radicalisation and extremism concerns.
@@ -193,6 +195,144 @@ def _duty_record(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+# Which option each field of triage.deadline_config.check comes from.
+_DEADLINE_OPTIONS = {
+    "triage_hours": "--triage-hours",
+    "visitation_hours": "--visitation-hours",
+    "clock_mode": "--clock",
+    "business_hours": "--hours",
+    "closed_on": "--closed-on",
+    "policies": "--policy",
+}
+
+
+def _deadline_option(field: str) -> str:
+    head, _, rest = field.partition(".")
+    option = _DEADLINE_OPTIONS.get(head, head)
+    return f"{option} ({rest})" if rest and head != "business_hours" else option
+
+
+def _deadline_problems(invalid: Invalid) -> str:
+    return "; ".join(
+        f"{_deadline_option(name)}: {problem.text()}" for name, problem in invalid.problems.items()
+    )
+
+
+def _deadlines_show(settings: Settings, args: argparse.Namespace) -> int:
+    from bootstrap import build_deps
+    from triage import deadline_settings
+
+    deps = build_deps(settings)
+    try:
+        with deps.job_context().transaction() as session:
+            loaded = deadline_settings.load(session, args.hotline)
+            print(_deadlines_text(loaded))
+    except deadline_settings.UnknownHotline:
+        print(f"error: no hotline is called {args.hotline!r}", file=sys.stderr)
+        return 2
+    finally:
+        deps.sync_engine.dispose()
+    return 0
+
+
+def _deadlines_text(loaded: HotlineDeadlines) -> str:
+    import json
+
+    from notifications.escalation import policy_to_data
+    from triage.deadline_config import format_closures, format_hours, format_week
+
+    values, config = loaded.values, loaded.config
+    lines = [
+        f"hotline {loaded.hotline.id!r}",
+        f"  triage:      {format_hours(values.triage_minutes)} h from receipt",
+        f"  visitation:  {format_hours(values.visitation_minutes)} h from receipt",
+        f"  clock:       {values.clock_mode.value}",
+        f"  hours:       {format_week(values.business_hours)} ({loaded.hotline.timezone}; "
+        "used in business_hours mode, Danish public holidays closed)",
+        f"  closed on:   {format_closures(values.closures)}",
+    ]
+    for kind in (config.triage.kind, config.visitation.kind):
+        rule = config.rule(kind)
+        origin = "default" if rule.default_policy else "the hotline's own"
+        lines.append(f"  {kind.value} policy ({origin}): {json.dumps(policy_to_data(rule.policy))}")
+    return "\n".join(lines)
+
+
+def _deadlines_set(settings: Settings, args: argparse.Namespace) -> int:
+    import json
+
+    from bootstrap import build_deps
+    from notifications.problems import Invalid
+    from triage import deadline_settings
+    from triage.deadline_config import DeadlineDraft, draft_of, parse_closures, parse_week
+
+    options = ("triage_hours", "visitation_hours", "clock", "hours", "closed_on", "policy")
+    if all(getattr(args, name) is None for name in options):
+        print("error: give at least one option to change (see --help)", file=sys.stderr)
+        return 2
+    try:
+        hours = None if args.hours is None else parse_week(args.hours)
+        closures = None if args.closed_on is None else parse_closures(args.closed_on)
+        policies = None if args.policy is None else _policy_file(args.policy)
+    except Invalid as invalid:
+        print(f"error: {_deadline_problems(invalid)}; nothing changed", file=sys.stderr)
+        return 2
+    except (OSError, json.JSONDecodeError, ValueError) as exc:
+        print(f"error: --policy: {exc}; nothing changed", file=sys.stderr)
+        return 2
+    deps = build_deps(settings)
+    try:
+        with deps.job_context().transaction() as session:
+            now = draft_of(deadline_settings.load(session, args.hotline).values)
+            draft = DeadlineDraft(
+                triage_hours=_given(args.triage_hours, now.triage_hours),
+                visitation_hours=_given(args.visitation_hours, now.visitation_hours),
+                clock_mode=_given(args.clock, now.clock_mode),
+                business_hours=now.business_hours if hours is None else hours,
+                closures=now.closures if closures is None else closures,
+                policies=now.policies if policies is None else policies,
+            )
+            loaded = deadline_settings.change(
+                session, args.hotline, draft, actor=None, now=deps.clock.now()
+            )
+            text = _deadlines_text(loaded)
+    except deadline_settings.UnknownHotline:
+        print(f"error: no hotline is called {args.hotline!r}", file=sys.stderr)
+        return 2
+    except Invalid as invalid:
+        print(f"error: {_deadline_problems(invalid)}; nothing changed", file=sys.stderr)
+        return 2
+    finally:
+        deps.sync_engine.dispose()
+    print(text)
+    print("Deadlines already running keep their due time; new ones follow these settings.")
+    return 0
+
+
+def _given(value: object, current: object) -> object:
+    return current if value is None else value
+
+
+def _policy_file(path: str) -> dict[DeadlineKind, object]:
+    """--policy FILE.json: {"triage": {…} or null, "visitation": {…} or null}; a kind left out
+    gets the default; "default" resets both."""
+    import json
+    from pathlib import Path
+
+    from triage.models import DeadlineKind
+
+    if path == "default":
+        return {}
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    if not isinstance(data, dict):
+        raise ValueError('expected a JSON object like {"visitation": {"steps": […]}}')
+    known = {kind.value: kind for kind in DeadlineKind}
+    unknown = sorted(str(key) for key in data if key not in known)
+    if unknown:
+        raise ValueError(f"unknown deadline kind {unknown[0]!r} (known: {', '.join(known)})")
+    return {known[key]: value for key, value in data.items()}
+
+
 def _demo(settings: Settings, args: argparse.Namespace) -> int:
     import demo
     from migrations import runner
@@ -332,6 +472,8 @@ def build_parser() -> argparse.ArgumentParser:
     duty_record.add_argument("switch", choices=["on", "off"])
     duty_record.set_defaults(handler=_duty_record)
 
+    _deadline_commands(commands)
+
     demo = commands.add_parser(
         "demo",
         help="load demo data (a few dozen contacts, and a demo login)",
@@ -357,6 +499,59 @@ def build_parser() -> argparse.ArgumentParser:
     )
     config.set_defaults(handler=_config, needs_settings=False)
     return parser
+
+
+def _deadline_commands(commands: Any) -> None:
+    deadlines = commands.add_parser(
+        "deadlines",
+        help="each hotline's deadlines: durations, clock, business hours, escalation",
+        description="Show or change a hotline's deadlines. Deadlines already running keep "
+        "their due time; a change applies to deadlines started afterwards.",
+    )
+    deadline_commands = deadlines.add_subparsers(
+        dest="deadlines_command", required=True, metavar="COMMAND"
+    )
+    deadlines_show = deadline_commands.add_parser(
+        "show", help="show a hotline's deadlines", description="Show a hotline's deadlines."
+    )
+    deadlines_show.add_argument("hotline", help="hotline id: national or copenhagen")
+    deadlines_show.set_defaults(handler=_deadlines_show)
+    deadlines_set = deadline_commands.add_parser(
+        "set",
+        help="change a hotline's deadlines (options not given stay as they are)",
+        description="Change a hotline's deadlines. Options not given stay as they are; an "
+        "invalid value is refused by the option's name and nothing is changed.",
+    )
+    deadlines_set.add_argument("hotline", help="hotline id: national or copenhagen")
+    deadlines_set.add_argument(
+        "--triage-hours", metavar="H", help="time to triage from receipt, e.g. 24 or 1:30"
+    )
+    deadlines_set.add_argument(
+        "--visitation-hours", metavar="H", help="time to visitation from receipt, e.g. 48"
+    )
+    deadlines_set.add_argument(
+        "--clock",
+        help="calendar (every hour counts; the default) or business_hours (only --hours count)",
+    )
+    deadlines_set.add_argument(
+        "--hours",
+        metavar="WEEK",
+        help="business hours, local time: 'mon-fri=08:00-16:00,sat=10:00-14:00' (a second span "
+        "after ';': 'mon=08:00-12:00;13:00-16:00'); days not named are closed",
+    )
+    deadlines_set.add_argument(
+        "--closed-on",
+        metavar="DAYS",
+        help="customary closures in business hours besides the public holidays: any of "
+        "5jun,24dec,31dec, or none",
+    )
+    deadlines_set.add_argument(
+        "--policy",
+        metavar="FILE.json",
+        help='escalation policies: a JSON file {"triage": {…} or null, "visitation": {…} or '
+        'null} (a kind left out: the default); "default" for the defaults of both',
+    )
+    deadlines_set.set_defaults(handler=_deadlines_set)
 
 
 def _contact_arguments(parser: argparse.ArgumentParser) -> None:

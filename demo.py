@@ -56,7 +56,7 @@ from intake.recordings import FOLDER as RECORDINGS_FOLDER
 from notifications.models import OncallOverride, OncallSchedule
 from notifications.oncall import DEFAULT_TIMEZONE, OverrideReason
 from settings import Settings
-from triage import workflow
+from triage import deadlines, workflow
 from triage.intake_flow import take_in_contact
 from triage.models import (
     ActorKind,
@@ -1394,7 +1394,6 @@ def _load_contacts(
             session,
             contact.id,
             now=(chat_ended_at or received_at) + TAKEN_IN_AFTER,
-            triage_hours=deps.settings.triage_deadline_hours,
             cipher=deps.cipher,
         )
         assert case_id is not None
@@ -1405,7 +1404,8 @@ def _load_contacts(
         # The timeline in the order things happened (staff actions and messages interleave).
         events.sort(key=lambda event: event.at)
         session.add_all(events)
-        if case.closed_at is None and case.queue_due_at < now:
+        running = case.queue_deadline_kind is not None
+        if case.closed_at is None and running and case.queue_due_at < now:
             loaded.overdue += 1
     return loaded
 
@@ -1746,6 +1746,7 @@ def _act_on_case(
             detail=None,
         )
     )
+    deadlines.refresh_queue_deadline(session, case)
     return events
 
 
@@ -1780,6 +1781,8 @@ def _route(
             detail=None,
         )
     ]
+    # As workflow.change_status does: 48 hours from receipt, whatever happens next.
+    deadlines.start_visitation(session, case)
     if item.state == "justified":
         return events
     unit = units[case.subject_municipality]
@@ -1902,7 +1905,8 @@ def _report(loaded: _Loaded, settings: Settings) -> str:
         f"{loaded.states['acknowledged']} acknowledged by the unit, "
         f"{closed} closed ({loaded.states['not_justified']} not justified, "
         f"{loaded.states['advice_only']} advice only); "
-        f"{loaded.acute} contacts acute, {loaded.overdue} open cases past the triage deadline.",
+        f"{loaded.acute} contacts acute, {loaded.overdue} open cases past a deadline (triage, "
+        "or visitation 48 hours after receipt).",
         _staff_line(),
         _login_line(settings),
     ]

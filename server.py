@@ -19,6 +19,7 @@ import intake.recording_views
 import intake.views
 import integrations.twilio.messaging_webhooks
 import integrations.twilio.voice_webhooks
+import metrics
 import notifications.oncall_api
 import notifications.oncall_views
 import notifications.staff_contact_views
@@ -26,6 +27,7 @@ import triage.assignment_views
 import triage.case_action_views
 import triage.case_api
 import triage.case_views
+import triage.deadline_views
 import triage.link_views
 import triage.partner_unit_views
 import triage.queue_stream
@@ -116,12 +118,14 @@ def create_app(deps: Deps, *, in_process_worker: bool | None = None) -> web.Appl
     triage.partner_unit_views.register(app)
     triage.case_action_views.register(app)
     triage.case_api.register(app)
+    triage.deadline_views.register(app)
     notifications.oncall_views.register(app)
     notifications.oncall_api.register(app)
     notifications.staff_contact_views.register(app)
     access.views.register(app)
     api_docs.register(app)
     app.router.add_get("/healthz", health, name="health")
+    metrics.register(app)
     app.router.add_static("/static", str(resources.files("web").joinpath("static")), name="static")
     app.cleanup_ctx.append(_enqueuer)
     if deps.settings.embedded_queue if in_process_worker is None else in_process_worker:

@@ -33,6 +33,14 @@ DEFAULT_LEGAL_BASES = (
 LEGAL_BASIS_MAX_CHARS = 200
 
 
+# Settings that existed once, with what replaced them: said instead of "unknown setting".
+RETIRED = {
+    "HOTLINE_TRIAGE_DEADLINE_HOURS": "no longer a setting: each hotline has its own triage "
+    "duration (default 24 hours); set it with `hotline deadlines set HOTLINE --triage-hours N` "
+    "or on /admin/deadlines, and remove this variable",
+}
+
+
 class SettingsError(Exception):
     """A configuration value is missing or invalid; the message names the variable."""
 
@@ -80,9 +88,6 @@ class Settings(BaseSettings):
     )
     session_hours: float = Field(
         default=8, gt=0, le=24, description="How long a staff login lasts without activity."
-    )
-    triage_deadline_hours: float = Field(
-        default=24, gt=0, le=24 * 14, description="Time from receipt until triage must be done."
     )
     sweep_seconds: float = Field(
         default=15, gt=0, le=3600, description="How often the sweeper looks for work Redis lost."
@@ -191,6 +196,11 @@ class Settings(BaseSettings):
         repr=False,
         description="Send REST calls to this base URL instead of Twilio's (a local "
         "Twilio-compatible stub in tests); never set in production.",
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token Prometheus sends to scrape /metrics (32+ characters); empty: "
+        "/metrics answers 404.",
     )
     alert_caller_id: str | None = Field(
         default=None,
@@ -314,7 +324,13 @@ class Settings(BaseSettings):
             raise ValueError(f"must be {prefix} followed by 32 hexadecimal digits")
         return value
 
-    @field_validator("twilio_auth_token", "twilio_api_key_secret", "smtp_password", mode="before")
+    @field_validator(
+        "twilio_auth_token",
+        "twilio_api_key_secret",
+        "smtp_password",
+        "metrics_token",
+        mode="before",
+    )
     @classmethod
     def _empty_secret_is_unset(cls, value: object) -> object:
         # An empty secret would sign or authenticate with an empty key: treat it as not set.
@@ -353,7 +369,7 @@ class Settings(BaseSettings):
             raise ValueError("is not a valid phone number")
         return value
 
-    @field_validator("secret_key")
+    @field_validator("secret_key", "metrics_token")
     @classmethod
     def _long_secret(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and len(value.get_secret_value()) < 32:
@@ -457,6 +473,9 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
             values[name] = raw
         else:
             unknown.append(key)
+    retired = sorted(key for key in unknown if key.upper() in RETIRED)
+    if retired:
+        raise SettingsError("; ".join(f"{key}: {RETIRED[key.upper()]}" for key in retired))
     if unknown:
         raise SettingsError(
             "unknown setting(s): " + ", ".join(sorted(unknown)) + " (see `hotline config`)"

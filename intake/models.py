@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Table, false, text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    false,
+    text,
+    true,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db import Base, BigId, EncryptedJSON, EncryptedText, UTCDateTime, enum_column
@@ -38,6 +51,19 @@ class PhoneStatus(StrEnum):
     WITHHELD = "withheld"
 
 
+# A hotline's deadline defaults (see Hotline): 24 hours to triage, 48 to visitation, counted in
+# calendar time; the business-hours calendar is open weekdays 08:00–16:00, Copenhagen time.
+DEFAULT_TRIAGE_MINUTES = 24 * 60
+DEFAULT_VISITATION_MINUTES = 48 * 60
+CLOCK_MODES = ("calendar", "business_hours")
+BUSINESS_HOURS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = tuple(
+    (day, (("08:00", "16:00"),)) for day in ("mon", "tue", "wed", "thu", "fri")
+)
+_BUSINESS_HOURS_JSON = json.dumps(
+    {day: [list(span) for span in spans] for day, spans in BUSINESS_HOURS}
+)
+
+
 class Hotline(Base):
     """A hotline with its own numbers and opening hours (the Copenhagen line, the national line)."""
 
@@ -57,6 +83,52 @@ class Hotline(Base):
     duty_numbers: Mapped[list[str]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
     # Record answered calls too (not only voicemail). Off unless the hotline decides otherwise.
     record_calls: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+    # Deadlines (read as one `triage.deadline_config.DeadlineConfig`; changed only through
+    # `triage.deadline_settings`, which checks them). Each deadline row stores the clock mode
+    # and due time it was given, so changing these never moves a running deadline.
+    triage_minutes: Mapped[int] = mapped_column(
+        Integer, default=DEFAULT_TRIAGE_MINUTES, server_default=text(str(DEFAULT_TRIAGE_MINUTES))
+    )
+    visitation_minutes: Mapped[int] = mapped_column(
+        Integer,
+        default=DEFAULT_VISITATION_MINUTES,
+        server_default=text(str(DEFAULT_VISITATION_MINUTES)),
+    )
+    # "calendar" (real elapsed time) or "business_hours" (triage.deadline_clock.ClockMode; named
+    # here as text because intake does not import triage).
+    deadline_clock_mode: Mapped[str] = mapped_column(
+        Enum(
+            *CLOCK_MODES,
+            name="clock_mode",
+            native_enum=False,
+            create_constraint=True,
+            length=24,
+        ),
+        default=CLOCK_MODES[0],
+        server_default=CLOCK_MODES[0],
+    )
+    # The business-hours calendar: open spans per weekday, local time in `timezone`
+    # ({"mon": [["08:00", "16:00"]], …}; a day left out is closed), closed on Danish public
+    # holidays and on the customary closures switched on here.
+    business_hours: Mapped[dict[str, list[list[str]]]] = mapped_column(
+        JSON,
+        default=lambda: {day: [list(span) for span in spans] for day, spans in BUSINESS_HOURS},
+        server_default=text(f"'{_BUSINESS_HOURS_JSON}'"),
+    )
+    closed_on_constitution_day: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
+    closed_on_christmas_eve: Mapped[bool] = mapped_column(
+        Boolean, default=True, server_default=true()
+    )
+    closed_on_new_years_eve: Mapped[bool] = mapped_column(
+        Boolean, default=True, server_default=true()
+    )
+    # Escalation policies as checked plain data (notifications.escalation.policy_to_data);
+    # None: the default policy for the deadline's duration.
+    triage_policy: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    visitation_policy: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class Contact(Base):

@@ -16,7 +16,13 @@ from bootstrap import Deps, build_deps
 from clock import FrozenClock
 from crypto import new_data_key
 from db import RowInserter, sync_url
-from intake.models import Hotline, contacts_table
+from intake.models import (
+    BUSINESS_HOURS,
+    DEFAULT_TRIAGE_MINUTES,
+    DEFAULT_VISITATION_MINUTES,
+    Hotline,
+    contacts_table,
+)
 from migrations import runner
 from server import create_app
 from settings import Settings, load_settings
@@ -105,7 +111,21 @@ def clean_database(database_url: str) -> Iterator[None]:
             for table in TABLES:
                 connection.execute(text(f"DELETE FROM {table}"))  # noqa: S608  (fixed names)
         # The hotlines stay, but what tests may switch on them goes back to the seeded state.
-        connection.execute(update(Hotline).values(duty_numbers=[], record_calls=False))
+        connection.execute(
+            update(Hotline).values(
+                duty_numbers=[],
+                record_calls=False,
+                triage_minutes=DEFAULT_TRIAGE_MINUTES,
+                visitation_minutes=DEFAULT_VISITATION_MINUTES,
+                deadline_clock_mode="calendar",
+                business_hours={day: [list(s) for s in spans] for day, spans in BUSINESS_HOURS},
+                closed_on_constitution_day=False,
+                closed_on_christmas_eve=True,
+                closed_on_new_years_eve=True,
+                triage_policy=None,
+                visitation_policy=None,
+            )
+        )
     engine.dispose()
 
 

@@ -173,7 +173,6 @@ async def change_status(request: web.Request) -> web.Response:
                 wanted,
                 staff_id=current_staff(request).id,
                 now=deps.clock.now(),
-                triage_hours=deps.settings.triage_deadline_hours,
             )
     except manual_status.StatusRequestInvalid as exc:
         code = 400

@@ -54,6 +54,9 @@ class CaseRef(BaseModel):
 
 class DeadlineOut(BaseModel):
     kind: str
+    clock_mode: str = Field(
+        description="calendar or business_hours: how due_at was counted (kept as it was given)"
+    )
     started_at: datetime
     due_at: datetime
     met_at: datetime | None
@@ -191,6 +194,7 @@ async def summary(session: AsyncSession, case: Case, *, now: datetime) -> CaseSu
         deadlines=[
             DeadlineOut(
                 kind=d.kind.value,
+                clock_mode=d.clock_mode.value,
                 started_at=d.started_at,
                 due_at=d.due_at,
                 met_at=d.met_at,
@@ -445,7 +449,6 @@ async def change_status(request: web.Request) -> web.Response:
                 wanted,
                 staff_id=current_staff(request).id,
                 now=now,
-                triage_hours=deps.settings.triage_deadline_hours,
             )
             if case is None:
                 raise web.HTTPNotFound(reason="no case has this id")

@@ -51,7 +51,8 @@ class ProposalView:
 class CasePage:
     case: Case
     hotline: Hotline | None
-    triage_deadline: Deadline | None
+    # The case's deadlines by kind (triage; visitation once it was justified).
+    deadlines: dict[DeadlineKind, Deadline]
     contacts: list[ContactView]
     proposals: list[ProposalView]
     events: list[CaseEvent]
@@ -75,9 +76,10 @@ async def load(
     if case is None:
         return None
     hotline = await session.get(Hotline, case.hotline_id)
-    deadline = await session.scalar(
-        select(Deadline).where(Deadline.case_id == case_id, Deadline.kind == DeadlineKind.TRIAGE)
-    )
+    deadlines = {
+        d.kind: d
+        for d in await session.scalars(select(Deadline).where(Deadline.case_id == case_id))
+    }
     contacts = list(
         await session.scalars(
             select(Contact)
@@ -111,7 +113,7 @@ async def load(
     return CasePage(
         case=case,
         hotline=hotline,
-        triage_deadline=deadline,
+        deadlines=deadlines,
         contacts=list(views.values()),
         proposals=proposal_views,
         events=events,

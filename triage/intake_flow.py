@@ -1,4 +1,5 @@
-"""Taking a new contact in: normalise what it carries, open its case, start the triage clock.
+"""Taking a new contact in: normalise what it carries, open its case, start the triage clock
+(the hotline's triage duration and clock mode, `triage.deadline_config`).
 
 Runs in the worker. Idempotent: the contact row is locked and re-checked, so running it twice
 (rq may, after a crash) changes nothing the second time.
@@ -6,7 +7,7 @@ Runs in the worker. Idempotent: the contact row is locked and re-checked, so run
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import structlog
@@ -17,7 +18,8 @@ from crypto import DataCipher
 from intake import phone
 from intake.models import Contact, Hotline, PhoneStatus
 from triage import linking
-from triage.models import ActorKind, Case, CaseEvent, CaseStatus, ClockMode, Deadline, DeadlineKind
+from triage.deadline_config import deadline_config
+from triage.models import ActorKind, Case, CaseEvent, CaseStatus, Deadline, DeadlineKind
 from triage.queue_events import note_case_changed
 
 log = structlog.get_logger(__name__)
@@ -31,7 +33,6 @@ def take_in_contact(
     contact_id: int,
     *,
     now: datetime,
-    triage_hours: float,
     cipher: DataCipher,
 ) -> int | None:
     """Open a case for a committed contact; returns the case id (None if the contact is gone)."""
@@ -46,7 +47,7 @@ def take_in_contact(
 
     _normalise_phone(contact, cipher)
     hotline = session.get_one(Hotline, contact.hotline_id)
-    case = _open_case(session, contact, hotline, now=now, triage_hours=triage_hours)
+    case = _open_case(session, contact, hotline, now=now)
     contact.case_id = case.id
     contact.processed_at = now
     linking.propose_links(session, contact, case, now=now)
@@ -73,10 +74,10 @@ def _normalise_phone(contact: Contact, cipher: DataCipher) -> None:
         contact.reporter_phone_status = PhoneStatus.INVALID
 
 
-def _open_case(
-    session: Session, contact: Contact, hotline: Hotline, *, now: datetime, triage_hours: float
-) -> Case:
-    due_at = contact.received_at + timedelta(hours=triage_hours)
+def _open_case(session: Session, contact: Contact, hotline: Hotline, *, now: datetime) -> Case:
+    # The hotline's triage rule; the deadline row keeps the due time and clock mode it gives.
+    config = deadline_config(hotline)
+    due_at = config.triage.due_at(contact.received_at)
     case = Case(
         # A unique placeholder until the id is known; the reference is derived from the id.
         reference=f"pending-{contact.id}",
@@ -89,16 +90,18 @@ def _open_case(
         is_acute=contact.is_acute,
         queue_rank=QUEUE_RANK_ACUTE if contact.is_acute else QUEUE_RANK_NORMAL,
         queue_due_at=due_at,
+        queue_deadline_kind=DeadlineKind.TRIAGE,
     )
     session.add(case)
     session.flush()
     case.reference = case_reference(hotline, case.id, contact.received_at)
     session.add_all(
         [
+            # New, so nothing to look up: the case's queue fields above are already its own.
             Deadline(
                 case_id=case.id,
                 kind=DeadlineKind.TRIAGE,
-                clock_mode=ClockMode.CALENDAR,
+                clock_mode=config.triage.mode,
                 started_at=contact.received_at,
                 due_at=due_at,
             ),

@@ -17,7 +17,6 @@ def take_in_contacts(contact_ids: list[int]) -> list[int | None]:
                 session,
                 contact_id,
                 now=context.clock.now(),
-                triage_hours=context.settings.triage_deadline_hours,
                 cipher=context.cipher,
             )
 

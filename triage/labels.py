@@ -2,7 +2,8 @@
 status change.
 
 Marked for translation here, translated at render time; templates reach them as the globals
-`status_labels` and `close_reason_labels` (registered by triage.views.register) and
+`status_labels`, `close_reason_labels` and `clock_mode_labels` (registered by
+triage.views.register) and
 `deadline_labels` (registered by triage.case_action_views.register). The words for timeline
 entries are in triage/timeline_view.py.
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from triage.models import DeadlineKind
+from triage.models import ClockMode, DeadlineKind
 from triage.states import CaseStatus, CloseReason, IllegalTransition, allowed_targets
 from web.i18n import N_
 
@@ -36,7 +37,12 @@ CLOSE_REASON_LABELS = {
 
 DEADLINE_LABELS = {
     DeadlineKind.TRIAGE: N_("Triage"),
-    DeadlineKind.VISITATION: N_("Visitation (48 hours)"),
+    DeadlineKind.VISITATION: N_("Visitation"),
+}
+
+CLOCK_MODE_LABELS = {
+    ClockMode.CALENDAR: N_("Calendar hours"),
+    ClockMode.BUSINESS_HOURS: N_("Business hours"),
 }
 
 _CANNOT_BECOME = N_(

@@ -7,20 +7,20 @@ routing routes, a merge closes as merged). Whether the case's status allows the 
 state machine's answer (triage/states.py, through workflow.change_status), refused as
 states.IllegalTransition.
 
-A reopened case gets a fresh triage deadline: its old one ended when it was closed, and the
-queue sorts by the nearest open deadline.
+A reopened case gets a fresh triage deadline (the hotline's triage duration and clock mode, from
+the reopening): its old one ended when it was closed, and the queue sorts by the nearest open
+deadline.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from triage import notes, states, workflow
-from triage.models import Case, CaseStatus, ClockMode, CloseReason, Deadline, DeadlineKind
+from triage import deadlines, notes, states, workflow
+from triage.models import Case, CaseStatus, CloseReason
 
 # The moves this form makes, by the state machine's action names.
 ACTIONS = frozenset({"close", "reopen"})
@@ -100,7 +100,6 @@ async def change(
     *,
     staff_id: int,
     now: datetime,
-    triage_hours: float,
 ) -> Case | None:
     """Make the move on the locked case; None if there is no such case.
 
@@ -120,7 +119,7 @@ async def change(
         await session.flush()
         detail["note_id"] = note.id
     if request.target is CaseStatus.IN_TRIAGE:
-        due_at = await _restart_triage_clock(session, case, now=now, hours=triage_hours)
+        due_at = await _restart_triage_clock(session, case, now=now)
         detail["triage_due_at"] = due_at.isoformat()
     await workflow.change_status(
         session,
@@ -134,26 +133,6 @@ async def change(
     return case
 
 
-async def _restart_triage_clock(
-    session: AsyncSession, case: Case, *, now: datetime, hours: float
-) -> datetime:
-    due_at = now + timedelta(hours=hours)
-    deadline = await session.scalar(
-        select(Deadline).where(Deadline.case_id == case.id, Deadline.kind == DeadlineKind.TRIAGE)
-    )
-    if deadline is None:
-        session.add(
-            Deadline(
-                case_id=case.id,
-                kind=DeadlineKind.TRIAGE,
-                clock_mode=ClockMode.CALENDAR,
-                started_at=now,
-                due_at=due_at,
-            )
-        )
-    else:
-        deadline.started_at = now
-        deadline.due_at = due_at
-        deadline.met_at = None
-    case.queue_due_at = due_at
-    return due_at
+async def _restart_triage_clock(session: AsyncSession, case: Case, *, now: datetime) -> datetime:
+    deadline = await session.run_sync(lambda sync: deadlines.start_triage(sync, case, start=now))
+    return deadline.due_at

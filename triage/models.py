@@ -100,8 +100,14 @@ class Case(Base):
     is_acute: Mapped[bool] = mapped_column(Boolean, default=False)
     # 0 = acute, 1 = normal: acute cases sort first in the queue.
     queue_rank: Mapped[int] = mapped_column(SmallInteger)
-    # The nearest unmet deadline, kept here so the queue needs no join to sort.
+    # The nearest unmet deadline, kept here so the queue needs no join to sort; once every
+    # deadline is met, the last one's due time (triage.deadlines.refresh_queue_deadline keeps
+    # both). queue_deadline_kind: that deadline's kind; None on an open case with no deadline
+    # running (a closed case keeps the last kind, so None stays rare).
     queue_due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    queue_deadline_kind: Mapped[DeadlineKind | None] = mapped_column(
+        enum_column(DeadlineKind, "deadline_kind")
+    )
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"), index=True)
 
 

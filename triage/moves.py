@@ -28,7 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake.models import Contact
-from triage import states, workflow
+from triage import deadlines, states, workflow
 from triage.models import (
     ActorKind,
     Case,
@@ -330,6 +330,7 @@ async def take_earlier(session: AsyncSession, target: Case, source: Case) -> lis
         d.kind: d
         for d in await session.scalars(select(Deadline).where(Deadline.case_id == target.id))
     }
+    moved_deadline = False
     for deadline in theirs:
         mine = ours.get(deadline.kind)
         if mine is None:
@@ -345,10 +346,13 @@ async def take_earlier(session: AsyncSession, target: Case, source: Case) -> lis
         elif mine.met_at is None and deadline.due_at < mine.due_at:
             mine.due_at = deadline.due_at
             mine.started_at = min(mine.started_at, deadline.started_at)
+            mine.clock_mode = deadline.clock_mode  # the due time is counted in its mode
         else:
             continue
         changed.append(deadline.kind.value)
-        target.queue_due_at = min(target.queue_due_at, deadline.due_at)
+        moved_deadline = True
+    if moved_deadline:
+        await session.run_sync(deadlines.refresh_queue_deadline, target)
     return changed
 
 

@@ -4,6 +4,8 @@ One query, served by a partial index over open cases (ix_cases_queue, or for a h
 assignee filter the index that leads with that column); no OFFSET, so page 500 costs what
 page 1 costs. A cursor is valid only with the filters it was made for.
 `deadline_state` is the pure rule that says whether a deadline is on time, due soon or overdue.
+A case is placed by its nearest deadline still running (`triage.deadlines` keeps
+`queue_due_at` and `queue_deadline_kind`), whichever kind it is: triage, then visitation.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from access.models import StaffUser
 from intake.models import Channel, ReporterRole
-from triage.models import Case, CaseStatus
+from triage.models import Case, CaseStatus, ClockMode, Deadline, DeadlineKind
 from triage.queue_filters import MINE, NO_FILTERS, UNASSIGNED, Due, QueueFilters
 
 DEFAULT_PAGE_SIZE = 50
@@ -39,10 +41,16 @@ class DeadlineState(StrEnum):
     ON_TIME = "on_time"
     AT_RISK = "at_risk"  # shown as "due soon"
     OVERDUE = "overdue"
+    NONE = "none"  # no deadline running: every one was met (or the case is closed)
 
 
-def deadline_state(due_at: datetime, now: datetime, at_risk_window: timedelta) -> DeadlineState:
-    """Overdue from the due moment on; at risk within `at_risk_window` before it."""
+def deadline_state(
+    due_at: datetime, now: datetime, at_risk_window: timedelta, *, running: bool = True
+) -> DeadlineState:
+    """Overdue from the due moment on; at risk within `at_risk_window` before it; none when
+    no deadline is `running`."""
+    if not running:
+        return DeadlineState.NONE
     if due_at <= now:
         return DeadlineState.OVERDUE
     if due_at - now <= at_risk_window:
@@ -109,6 +117,14 @@ class QueueRow:
     assignee_id: int | None
     assignee: str | None
     closed: bool = False
+    # The deadline due_at belongs to while one is running (None: every one met), and the clock
+    # it runs on.
+    deadline_kind: DeadlineKind | None = None
+    clock_mode: ClockMode | None = None
+
+    @property
+    def deadline_running(self) -> bool:
+        return self.deadline_kind is not None and not self.closed
 
 
 @dataclass(frozen=True)
@@ -134,7 +150,18 @@ def _assignee_name() -> ColumnElement[str | None]:
     )
 
 
-def _row(case: Case, assignee: str | None) -> QueueRow:
+def _clock_mode() -> ColumnElement[ClockMode | None]:
+    # The running deadline's clock mode, per row like the assignee (the unique (case, kind)
+    # index finds it).
+    return (
+        select(Deadline.clock_mode)
+        .where(Deadline.case_id == Case.id, Deadline.kind == Case.queue_deadline_kind)
+        .correlate(Case)
+        .scalar_subquery()
+    )
+
+
+def _row(case: Case, assignee: str | None, clock_mode: ClockMode | None = None) -> QueueRow:
     return QueueRow(
         case_id=case.id,
         reference=case.reference,
@@ -148,6 +175,8 @@ def _row(case: Case, assignee: str | None) -> QueueRow:
         assignee_id=case.assignee_id,
         assignee=assignee,
         closed=case.closed_at is not None,
+        deadline_kind=case.queue_deadline_kind,
+        clock_mode=clock_mode,
     )
 
 
@@ -176,6 +205,9 @@ def _conditions(
     if filters.due is not None:
         if now is None or at_risk_window is None:
             raise ValueError("a deadline filter needs the time and the at-risk window")
+        # Only a deadline still running can be late: a case whose deadlines are all met keeps
+        # the last due time for its place in the queue, and no kind.
+        conditions.append(Case.queue_deadline_kind.is_not(None))
         if filters.due is Due.OVERDUE:
             conditions.append(Case.queue_due_at <= now)
         else:
@@ -198,7 +230,7 @@ async def open_cases(
     """One page of open cases in queue order. `viewer_id` resolves `assignee=mine`; `now` and
     `at_risk_window` are needed for a `due` filter."""
     query = (
-        select(Case, _assignee_name())
+        select(Case, _assignee_name(), _clock_mode())
         .where(*_conditions(filters, viewer_id=viewer_id, now=now, at_risk_window=at_risk_window))
         .order_by(Case.queue_rank, Case.queue_due_at, Case.id)
         .limit(limit + 1)
@@ -209,7 +241,7 @@ async def open_cases(
             > tuple_(after.rank, after.due_at, after.case_id)
         )
     result = (await session.execute(query)).all()
-    rows = [_row(case, assignee) for case, assignee in result[:limit]]
+    rows = [_row(case, assignee, mode) for case, assignee, mode in result[:limit]]
     next_cursor = None
     if len(result) > limit:
         last = result[limit - 1][0]
@@ -221,7 +253,9 @@ async def open_cases(
 async def case_row(session: AsyncSession, case_id: int) -> QueueRow | None:
     """One case as the queue shows it, open or closed (for search and assignment answers)."""
     found = (
-        await session.execute(select(Case, _assignee_name()).where(Case.id == case_id))
+        await session.execute(
+            select(Case, _assignee_name(), _clock_mode()).where(Case.id == case_id)
+        )
     ).one_or_none()
     return None if found is None else _row(*found)
 
@@ -229,14 +263,17 @@ async def case_row(session: AsyncSession, case_id: int) -> QueueRow | None:
 async def deadline_counts(
     session: AsyncSession, *, now: datetime, at_risk_window: timedelta
 ) -> DeadlineCounts:
-    """How many open cases are overdue and how many due soon: one scan of the open-cases index
-    bounded by the window's end, never of the closed cases."""
+    """How many open cases are overdue and how many due soon, by their nearest deadline still
+    running (triage or visitation; a case whose deadlines are all met counts in neither): one
+    scan of the open-cases index bounded by the window's end, never of the closed cases."""
     overdue = func.count().filter(Case.queue_due_at <= now)
     at_risk = func.count().filter(Case.queue_due_at > now)
     found = (
         await session.execute(
             select(overdue, at_risk).where(
-                Case.closed_at.is_(None), Case.queue_due_at <= now + at_risk_window
+                Case.closed_at.is_(None),
+                Case.queue_deadline_kind.is_not(None),
+                Case.queue_due_at <= now + at_risk_window,
             )
         )
     ).one()

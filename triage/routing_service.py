@@ -326,7 +326,8 @@ async def record_visitation(
     deps: Deps, *, staff: Staff, routing_id: int, responsible_agency: str, next_step: str
 ) -> Routing:
     """Who takes the case on and the next step (acknowledged → visited): the visitation that
-    the 48-hour clock counts as met."""
+    the 48-hour clock counts as met (the move meets the case's visitation deadline now,
+    `workflow.deadline_effects`)."""
     agency = _text(responsible_agency, "responsible_agency", AGENCY_MAX_CHARS, AGENCY_MISSING)
     step = _text(next_step, "next_step", TEXT_MAX_CHARS, NEXT_STEP_MISSING)
 

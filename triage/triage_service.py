@@ -6,7 +6,8 @@ on; a stale one is refused (`StaleRevision`) and nothing is written. A submissio
 through `triage.workflow.change_status` (the state machine refuses a case that is not new or in
 triage), and in the same transaction records the triage, sets the case's municipalities and
 acuteness for routing, meets the triage deadline and opens a child welfare notification when the
-form's under-18 rule applies. Timeline entries and logs carry ids and kinds, never answers.
+form's under-18 rule applies; a justified case gets its visitation deadline from the status move
+(`workflow.deadline_effects`). Timeline entries and logs carry ids and kinds, never answers.
 """
 
 from __future__ import annotations
@@ -16,12 +17,12 @@ from datetime import datetime
 from typing import Any
 
 import structlog
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from access.models import StaffUser
 from intake.concern_form import REQUIRED, TOO_LONG, FieldProblem
-from triage import triage_form, workflow
+from triage import deadlines, triage_form, workflow
 from triage.intake_flow import QUEUE_RANK_ACUTE
 from triage.models import (
     ActorKind,
@@ -30,7 +31,6 @@ from triage.models import (
     CaseStatus,
     ChildWelfareNotification,
     CloseReason,
-    Deadline,
     DeadlineKind,
     NotificationStatus,
     TriageOutcome,
@@ -330,15 +330,7 @@ async def submit(
     if found.acute:
         case.is_acute = True
         case.queue_rank = QUEUE_RANK_ACUTE
-    await session.execute(
-        update(Deadline)
-        .where(
-            Deadline.case_id == case_id,
-            Deadline.kind == DeadlineKind.TRIAGE,
-            Deadline.met_at.is_(None),
-        )
-        .values(met_at=now)
-    )
+    await session.run_sync(deadlines.meet, case, DeadlineKind.TRIAGE, now=now)
     notification = await _child_notification(
         session, record, found=found, staff_id=staff_id, now=now
     )

@@ -15,6 +15,7 @@ import dataclasses
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 from urllib.parse import urlencode
 
@@ -27,8 +28,8 @@ from access.models import Role
 from intake.models import Channel, Hotline, ReporterRole
 from triage import search
 from triage.assignment import Assignee, eligible_assignees
-from triage.labels import CLOSE_REASON_LABELS, STATUS_LABELS
-from triage.models import CaseStatus
+from triage.labels import CLOCK_MODE_LABELS, CLOSE_REASON_LABELS, STATUS_LABELS
+from triage.models import CaseStatus, ClockMode, DeadlineKind
 from triage.queue import (
     DEFAULT_PAGE_SIZE,
     MAX_PAGE_SIZE,
@@ -241,7 +242,9 @@ def _rows_context(
         "page": loaded.page,
         "counts": loaded.counts,
         "now": now,
-        "deadline_of": lambda row: deadline_state(row.due_at, now, window).value,
+        "deadline_of": lambda row: (
+            deadline_state(row.due_at, now, window, running=row.deadline_running).value
+        ),
         "duration": lambda seconds: duration_text(seconds, gettext),
         "channel_names": CHANNEL_NAMES,
         "role_names": ROLE_NAMES,
@@ -375,7 +378,17 @@ class QueueItem(BaseModel):
     acute: bool
     received_at: datetime
     due_at: datetime
-    deadline_state: str = Field(description="on_time, at_risk or overdue")
+    deadline_state: str = Field(
+        description="on_time, at_risk or overdue; none when no deadline is running (every one "
+        "met, or the case closed)"
+    )
+    deadline_kind: DeadlineKind | None = Field(
+        description="The running deadline due_at belongs to (triage, then visitation); null: "
+        "none is running and due_at is the last one's"
+    )
+    clock_mode: ClockMode | None = Field(
+        description="How that deadline's clock runs: calendar or business_hours"
+    )
     assignee_id: int | None
     assignee: str | None
     closed: bool
@@ -400,6 +413,10 @@ class SearchBody(BaseModel):
     )
 
 
+def _value(member: StrEnum | None) -> str | None:
+    return None if member is None else member.value
+
+
 def row_json(row: QueueRow, *, now: datetime, at_risk_window: timedelta) -> dict[str, Any]:
     return {
         "id": row.case_id,
@@ -411,7 +428,13 @@ def row_json(row: QueueRow, *, now: datetime, at_risk_window: timedelta) -> dict
         "acute": row.is_acute,
         "received_at": row.received_at.isoformat(),
         "due_at": row.due_at.isoformat(),
-        "deadline_state": deadline_state(row.due_at, now, at_risk_window).value,
+        "deadline_state": deadline_state(
+            row.due_at, now, at_risk_window, running=row.deadline_running
+        ).value,
+        "deadline_kind": row.deadline_kind.value
+        if row.deadline_running and row.deadline_kind
+        else None,
+        "clock_mode": row.clock_mode.value if row.deadline_running and row.clock_mode else None,
         "assignee_id": row.assignee_id,
         "assignee": row.assignee,
         "closed": row.closed,
@@ -473,7 +496,12 @@ async def search_api(request: web.Request) -> web.Response:
 
 
 def register(app: web.Application) -> None:
-    add_globals(app, status_labels=STATUS_LABELS, close_reason_labels=CLOSE_REASON_LABELS)
+    add_globals(
+        app,
+        status_labels=STATUS_LABELS,
+        close_reason_labels=CLOSE_REASON_LABELS,
+        clock_mode_labels=CLOCK_MODE_LABELS,
+    )
     app.router.add_get("/queue", queue_page, name="queue")
     app.router.add_get("/queue/rows", queue_rows, name="queue_rows")
     app.router.add_post("/queue/search", search_page, name="queue_search")

@@ -1,4 +1,5 @@
-"""The one way a case changes status: checked against triage/states.py, put on the timeline.
+"""The one way a case changes status: checked against triage/states.py, put on the timeline,
+its deadlines started, met or ended (`deadline_effects`).
 
 `change_status` works in the caller's transaction and on a case row the
 caller has loaded, preferably locked (`with_for_update=True`), so two staff members cannot move
@@ -11,11 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
-from triage import states
-from triage.models import ActorKind, Case, CaseEvent, CaseStatus, CloseReason, Deadline
+from triage import deadlines, states
+from triage.models import ActorKind, Case, CaseEvent, CaseStatus, CloseReason, DeadlineKind
 from triage.queue_events import note_case_changed
 
 
@@ -41,7 +42,8 @@ def transition(
     reason: CloseReason | None,
     detail: dict[str, Any] | None,
 ) -> CaseEvent:
-    """Move the case object and return its timeline entry, unsaved; deadlines are the caller's.
+    """Move the case object and return its timeline entry, unsaved; deadlines are the caller's
+    (`deadline_effects`).
 
     Use `change_status`, which also saves; this is for code that orders its own entries (demo).
     """
@@ -72,13 +74,16 @@ def transition(
     )
 
 
-def _end_deadlines(case_id: int, now: datetime) -> Any:
-    # A closed case has nothing left to be late for.
-    return (
-        update(Deadline)
-        .where(Deadline.case_id == case_id, Deadline.met_at.is_(None))
-        .values(met_at=now)
-    )
+def deadline_effects(session: Session, case: Case, target: CaseStatus, *, now: datetime) -> None:
+    """What a move does to the case's deadlines (triage/deadlines.py), the one table of it:
+    justified starts the visitation clock (once per case), visited meets it, closed ends every
+    deadline. Meeting the triage deadline belongs to the triage submission."""
+    if target is CaseStatus.JUSTIFIED:
+        deadlines.start_visitation(session, case)
+    elif target is CaseStatus.VISITED:
+        deadlines.meet(session, case, DeadlineKind.VISITATION, now=now)
+    elif target is CaseStatus.CLOSED:
+        deadlines.end_all(session, case, now=now)
 
 
 async def change_status(
@@ -94,7 +99,6 @@ async def change_status(
     """Move `case` to `target` or raise states.IllegalTransition; nothing is written on refusal."""
     event = transition(case, target, actor=actor, now=now, reason=reason, detail=detail)
     session.add(event)
-    if target is CaseStatus.CLOSED:
-        await session.execute(_end_deadlines(case.id, now))
+    await session.run_sync(deadline_effects, case, target, now=now)
     note_case_changed(session, case.id)
     return event

@@ -64,6 +64,8 @@ def downgrade() -> None:
         "WHERE status IN ('justified', 'routed', 'acknowledged', 'visited')"
     )
     with op.batch_alter_table("cases") as batch:
+        # SQLite rebuilds the table: the column's CHECK must go before the column does.
+        batch.drop_constraint("close_reason", type_="check")
         batch.drop_column("reporter_municipality")
         batch.drop_column("subject_municipality")
         batch.drop_column("closed_reason")

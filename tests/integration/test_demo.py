@@ -42,12 +42,13 @@ from triage.models import (
     Case,
     CaseEvent,
     CaseStatus,
+    ClockMode,
     Deadline,
     DeadlineKind,
     NoticeStatus,
     Routing,
 )
-from triage.queue import open_cases
+from triage.queue import deadline_counts, open_cases
 from worker import Sweeper
 
 pytestmark = pytest.mark.asyncio
@@ -503,6 +504,47 @@ async def test_routed_cases_went_to_the_unit_of_the_persons_municipality(
     assert all(
         any(c.subject_municipality in u.municipalities for u in units.values()) for c in justified
     )
+
+
+async def test_cases_needing_local_action_have_a_visitation_clock(
+    settings: Settings, clock: FrozenClock, deps: Deps
+) -> None:
+    message = demo.load(settings, clock=clock)
+    now = clock.now()
+    cases = {case.id: case for case in await _cases(deps)}
+    async with deps.sessions() as session:
+        visitation = {
+            d.case_id: d
+            for d in (
+                await session.scalars(
+                    select(Deadline).where(Deadline.kind == DeadlineKind.VISITATION)
+                )
+            ).all()
+        }
+        counts = await deadline_counts(session, now=now, at_risk_window=timedelta(hours=4))
+    needing = {c.id for c in cases.values() if c.status in ROUTING_STATES}
+    assert needing
+    assert set(visitation) == needing
+    for case_id in needing:
+        case, deadline = cases[case_id], visitation[case_id]
+        # 48 calendar hours from receipt (the hotlines' default), not yet met.
+        assert deadline.started_at == case.received_at
+        assert deadline.due_at == case.received_at + timedelta(hours=48)
+        assert deadline.clock_mode is ClockMode.CALENDAR
+        assert deadline.met_at is None
+        # The queue goes by it: triage was met when the case was justified.
+        assert (case.queue_due_at, case.queue_deadline_kind) == (
+            deadline.due_at,
+            DeadlineKind.VISITATION,
+        )
+    # Some visitations are past their 48 hours, some still running, as in real life.
+    assert any(visitation[c].due_at < now for c in needing)
+    assert any(visitation[c].due_at > now for c in needing)
+    # Closed cases have nothing running; the demo's count is the queue's.
+    assert all(c.queue_deadline_kind is not None for c in cases.values())
+    overdue = sum(1 for c in cases.values() if c.closed_at is None and c.queue_due_at <= now)
+    assert counts.overdue == overdue
+    assert f"{overdue} open cases past a deadline" in message
 
 
 async def test_each_hotline_has_an_on_call_schedule_that_can_page_nobody(

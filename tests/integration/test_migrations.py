@@ -1,16 +1,18 @@
-"""The migrations: they match the models, run down and up again, and seed the two hotlines."""
+"""The migrations: they match the models, run down and up again, seed the two hotlines, and
+bring earlier data along."""
 
 from __future__ import annotations
 
 import re
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import phonenumbers
 import pytest
 from alembic import command
-from sqlalchemy import create_engine, inspect, pool, select
+from sqlalchemy import create_engine, inspect, pool, select, text
 
 from db import Base, sync_url
 from intake.models import Hotline
@@ -78,8 +80,16 @@ def test_the_session_database_is_at_head(database_url: str) -> None:
     assert table_names(database_url) == MODEL_TABLES
 
 
-def test_down_to_base_and_up_to_head(scratch_database_url: str) -> None:
-    url = scratch_database_url
+@pytest.fixture(params=["run's backend", "embedded SQLite"])
+def roundtrip_url(request: pytest.FixtureRequest, scratch_database_url: str, tmp_path: Path) -> str:
+    """Both databases the service runs on: SQLite rebuilds tables where PostgreSQL alters them."""
+    if request.param == "embedded SQLite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'roundtrip.db'}"
+    return scratch_database_url
+
+
+def test_down_to_base_and_up_to_head(roundtrip_url: str) -> None:
+    url = roundtrip_url
     assert runner.pending_revisions(url) is True  # empty: everything is pending
 
     runner.upgrade(url)
@@ -127,3 +137,113 @@ def test_the_two_hotlines_are_seeded(database_url: str) -> None:
             for opening, closing in spans:
                 assert re.fullmatch(r"[0-2][0-9]:[0-5][0-9]", opening)
                 assert opening < closing
+
+
+def test_0013_gives_cases_justified_before_it_their_visitation_clock(
+    scratch_database_url: str,
+) -> None:
+    """Justified, routed and visited cases of 0012 get the visitation deadline they would have
+    had (48 calendar hours from receipt; met at the visitation), and the queue its kind."""
+    url = scratch_database_url
+    command.upgrade(runner.alembic_config(url), "0012")
+    received = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+    visited_at = received + timedelta(hours=30)
+    sqlite = url.startswith("sqlite")
+
+    def stored(value: datetime | None) -> datetime | None:
+        # As db.UTCDateTime writes them: naive UTC on SQLite.
+        return value.replace(tzinfo=None) if sqlite and value is not None else value
+
+    engine = create_engine(sync_url(url), poolclass=pool.NullPool)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO staff_users (id, username, display_name, password_hash, role, "
+                    "active, created_at, failed_logins) VALUES (1, 'a', 'A', 'x', 'hotline', "
+                    "true, :at, 0)"
+                ),
+                {"at": stored(received)},
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO partner_units (id, name, kind, email, municipalities, active, "
+                    "created_at, updated_at) VALUES (1, 'Infohus', 'infohus', 'i@example.dk', "
+                    "'[101]', true, :at, :at)"
+                ),
+                {"at": stored(received)},
+            )
+            for case_id, status in enumerate(("new", "justified", "visited", "closed"), start=1):
+                connection.execute(
+                    text(
+                        "INSERT INTO cases (id, reference, hotline_id, status, received_at, "
+                        "channel, reporter_role, opened_at, closed_at, is_acute, queue_rank, "
+                        "queue_due_at) VALUES (:id, :ref, 'national', :status, :at, 'web_form', "
+                        "'relative', :at, :closed, false, 1, :due)"
+                    ),
+                    {
+                        "id": case_id,
+                        "ref": f"NAT-2026-{case_id:05d}",
+                        "status": status,
+                        "at": stored(received),
+                        "closed": stored(received + timedelta(hours=2))
+                        if status == "closed"
+                        else None,
+                        "due": stored(received + timedelta(hours=24)),
+                    },
+                )
+                connection.execute(
+                    text(
+                        "INSERT INTO deadlines (case_id, kind, clock_mode, started_at, due_at, "
+                        "met_at) VALUES (:id, 'triage', 'calendar', :at, :due, :met)"
+                    ),
+                    {
+                        "id": case_id,
+                        "at": stored(received),
+                        "due": stored(received + timedelta(hours=24)),
+                        "met": None if status == "new" else stored(received + timedelta(hours=2)),
+                    },
+                )
+            connection.execute(
+                text(
+                    "INSERT INTO routings (case_id, unit_id, municipality, by_reporter_residence, "
+                    "legal_basis, sent_by, sent_at, notice_status, notice_attempts, visited_by, "
+                    "visited_at) VALUES (3, 1, 101, false, 'x', 1, :at, 'sent', 1, 1, :visited)"
+                ),
+                {"at": stored(received), "visited": stored(visited_at)},
+            )
+
+        command.upgrade(runner.alembic_config(url), "0013")
+
+        with engine.connect() as connection:
+            rows = connection.execute(
+                text(
+                    "SELECT case_id, clock_mode, started_at, due_at, met_at FROM deadlines "
+                    "WHERE kind = 'visitation' ORDER BY case_id"
+                )
+            ).all()
+            kinds: dict[int, str | None] = {
+                row[0]: row[1]
+                for row in connection.execute(text("SELECT id, queue_deadline_kind FROM cases"))
+            }
+            dues: dict[int, datetime] = {
+                row[0]: row[1]
+                for row in connection.execute(text("SELECT id, queue_due_at FROM cases"))
+            }
+    finally:
+        engine.dispose()
+
+    def utc(value: datetime | str) -> datetime:  # SQLite gives text back, naive UTC
+        moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+    assert [row[0] for row in rows] == [2, 3]
+    for case_id, mode, started, due, met in rows:
+        assert mode == "calendar"
+        assert utc(started) == received
+        assert utc(due) == received + timedelta(hours=48)
+        assert (met is None) == (case_id == 2)
+    assert utc(rows[1][4]) == visited_at
+    assert kinds == {1: "triage", 2: "visitation", 3: None, 4: "triage"}
+    assert utc(dues[2]) == received + timedelta(hours=48)
+    assert utc(dues[1]) == received + timedelta(hours=24)

@@ -7,7 +7,7 @@ from itertools import count
 
 from bootstrap import Deps
 from intake.models import Channel, ReporterRole
-from triage.models import Case, CaseStatus
+from triage.models import Case, CaseStatus, ClockMode, Deadline, DeadlineKind
 
 _numbers = count(1)
 
@@ -25,7 +25,8 @@ def add_case(
     closed: bool = False,
     reference: str | None = None,
 ) -> int:
-    """One case, due `due_in` from the clock's now (negative: overdue); returns its id."""
+    """One case with a triage deadline due `due_in` from the clock's now (negative: overdue),
+    met if the case is closed; returns its id."""
     now = deps.clock.now()
     with deps.job_context().transaction() as session:
         case = Case(
@@ -40,8 +41,19 @@ def add_case(
             is_acute=acute,
             queue_rank=0 if acute else 1,
             queue_due_at=now + due_in,
+            queue_deadline_kind=DeadlineKind.TRIAGE,
             assignee_id=assignee_id,
         )
         session.add(case)
         session.flush()
+        session.add(
+            Deadline(
+                case_id=case.id,
+                kind=DeadlineKind.TRIAGE,
+                clock_mode=ClockMode.CALENDAR,
+                started_at=now - received_ago,
+                due_at=now + due_in,
+                met_at=now if closed else None,
+            )
+        )
         return case.id

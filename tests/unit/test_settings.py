@@ -119,6 +119,7 @@ def test_redis_url_turns_off_the_embedded_queue() -> None:
         ("HOTLINE_PUBLIC_BASE_URL", "https://hotline.example.dk/#top"),
         ("HOTLINE_PUBLIC_BASE_URL", "hotline.example.dk"),
         ("HOTLINE_SECRET_KEY", "s" * 31),
+        ("HOTLINE_METRICS_TOKEN", "t" * 31),
         ("HOTLINE_LOG_FORMAT", "xml"),
         ("HOTLINE_LOG_LEVEL", "verbose"),
         ("HOTLINE_SESSION_HOURS", "0"),
@@ -198,6 +199,25 @@ def test_unknown_hotline_variable_is_refused_by_name() -> None:
         load_settings({"HOTLINE_DATABSE_URL": "postgresql+asyncpg://u:p@db/hotline"})
 
     assert "HOTLINE_DATABSE_URL" in str(caught.value)
+
+
+def test_a_retired_variable_says_what_replaced_it() -> None:
+    with pytest.raises(SettingsError) as caught:
+        load_settings({"HOTLINE_TRIAGE_DEADLINE_HOURS": "24"})
+
+    message = str(caught.value)
+    assert message.startswith("HOTLINE_TRIAGE_DEADLINE_HOURS: no longer a setting")
+    assert "hotline deadlines set" in message
+
+
+def test_the_metrics_token_is_optional_and_secret() -> None:
+    assert load_settings({}).metrics_token is None
+    assert load_settings({"HOTLINE_METRICS_TOKEN": ""}).metrics_token is None
+    token = "m" * 40
+    settings = load_settings({"HOTLINE_METRICS_TOKEN": token})
+    assert settings.metrics_token is not None
+    assert settings.metrics_token.get_secret_value() == token
+    assert token not in repr(settings)
 
 
 def test_variable_names_are_case_insensitive() -> None:
