@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from crypto import DataCipher
 from intake import phone
 from intake.models import Contact, Hotline, PhoneStatus
+from notifications import alert_engine
 from triage import linking
 from triage.models import ActorKind, Case, CaseEvent, CaseStatus, ClockMode, Deadline, DeadlineKind
 from triage.queue_events import note_case_changed
@@ -93,15 +94,19 @@ def _open_case(
     session.add(case)
     session.flush()
     case.reference = case_reference(hotline, case.id, contact.received_at)
+    deadline = Deadline(
+        case_id=case.id,
+        kind=DeadlineKind.TRIAGE,
+        clock_mode=ClockMode.CALENDAR,
+        started_at=contact.received_at,
+        due_at=due_at,
+    )
+    session.add(deadline)
+    session.flush()
+    # Its escalation steps, planned at once (the sweeper would plan a deadline left unplanned).
+    alert_engine.plan(session, deadline, case, now=now)
     session.add_all(
         [
-            Deadline(
-                case_id=case.id,
-                kind=DeadlineKind.TRIAGE,
-                clock_mode=ClockMode.CALENDAR,
-                started_at=contact.received_at,
-                due_at=due_at,
-            ),
             CaseEvent(
                 case_id=case.id,
                 at=contact.received_at,

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from access.models import StaffUser
 from intake.concern_form import REQUIRED, TOO_LONG, FieldProblem
+from notifications.alert_stop import stop_for_met_deadlines
 from triage import triage_form, workflow
 from triage.intake_flow import QUEUE_RANK_ACUTE
 from triage.models import (
@@ -339,6 +340,8 @@ async def submit(
         )
         .values(met_at=now)
     )
+    # Met: its escalation stops in this same transaction (no step, repeat or send after it).
+    await stop_for_met_deadlines(session, case_id, now)
     notification = await _child_notification(
         session, record, found=found, staff_id=staff_id, now=now
     )

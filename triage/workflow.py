@@ -15,6 +15,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
+from notifications.alert_stop import stop_for_met_deadlines, stop_for_met_deadlines_sync
 from triage import states
 from triage.models import ActorKind, Case, CaseEvent, CaseStatus, CloseReason, Deadline
 from triage.queue_events import note_case_changed
@@ -74,7 +75,7 @@ def transition(
 
 
 def _end_deadlines(case_id: int, now: datetime) -> Any:
-    # A closed case has nothing left to be late for.
+    # A closed case has nothing left to be late for (and its escalation stops with them).
     return (
         update(Deadline)
         .where(Deadline.case_id == case_id, Deadline.met_at.is_(None))
@@ -97,6 +98,7 @@ async def change_status(
     session.add(event)
     if target is CaseStatus.CLOSED:
         await session.execute(_end_deadlines(case.id, now))
+        await stop_for_met_deadlines(session, case.id, now)
     note_case_changed(session, case.id)
     return event
 
@@ -116,5 +118,6 @@ def change_status_sync(
     session.add(event)
     if target is CaseStatus.CLOSED:
         session.execute(_end_deadlines(case.id, now))
+        stop_for_met_deadlines_sync(session, case.id, now)
     note_case_changed(session, case.id)
     return event

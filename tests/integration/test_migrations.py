@@ -42,6 +42,9 @@ MODEL_TABLES = {
     "routings",
     "oncall_schedules",
     "oncall_overrides",
+    "escalations",
+    "alerts",
+    "alert_attempts",
 }
 
 
