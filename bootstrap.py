@@ -15,12 +15,13 @@ from pathlib import Path
 import fakeredis
 import fakeredis.aioredis
 import redis.asyncio as aredis
+import structlog
 from redis import Redis
 from sqlalchemy import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
-from clock import Clock, SystemClock
+from clock import Clock, FileClock, SystemClock
 from crypto import DataCipher, new_data_key
 from db import async_session_factory, make_async_engine, make_sync_engine, session_class
 from integrations.console import (
@@ -38,6 +39,8 @@ from jobqueue import Enqueuer, JobContext, JobQueue
 from notifications.ports import AlertCaller, EmailSender, RecordingStore, SmsSender
 from settings import Settings, SettingsError
 from triage.queue_events import QueueAnnouncer
+
+log = structlog.get_logger(__name__)
 
 
 @dataclass
@@ -214,6 +217,10 @@ def build_deps(
     announcer = QueueAnnouncer(redis)
     sessions_class = session_class()
     announcer.watch(sessions_class)
+    if clock is None and settings.test_clock_file is not None:
+        # Tests only (settings refuse it unless HOTLINE_ALLOW_TEST_CLOCK is set): say so loudly.
+        log.warning("test_clock_in_use", file=str(settings.test_clock_file))
+        clock = FileClock(settings.test_clock_file)
     return Deps(
         settings=settings,
         clock=clock or SystemClock(),

@@ -75,6 +75,23 @@ def send_routing_notices(routing_ids: Sequence[int]) -> PlannedJob:
     return _batch("triage.jobs.send_routing_notices", "send-routing-notices", routing_ids)
 
 
+def escalate_deadlines(deadline_ids: Sequence[int]) -> PlannedJob:
+    """The job that plans deadlines' escalation steps and fires the due ones
+    (notifications/jobs.py)."""
+    return _batch("notifications.jobs.escalate_deadlines", "escalate-deadlines", deadline_ids)
+
+
+def start_alert_rounds(alert_ids: Sequence[int]) -> PlannedJob:
+    """The job that repeats unacknowledged alerts (or stops those whose deadline was met)."""
+    return _batch("notifications.jobs.start_alert_rounds", "start-alert-rounds", alert_ids)
+
+
+def send_alert_attempts(attempt_ids: Sequence[int]) -> PlannedJob:
+    """The job that tries alert attempts: a retry's time has come, a lost first try, a try
+    that was interrupted."""
+    return _batch("notifications.jobs.send_alert_attempts", "send-alert-attempts", attempt_ids)
+
+
 def in_chunks(ids: Sequence[int], size: int = MAX_IDS_PER_JOB) -> Iterator[list[int]]:
     for start in range(0, len(ids), size):
         yield list(ids[start : start + size])

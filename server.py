@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from importlib import resources
 
 import structlog
@@ -17,9 +17,12 @@ import intake.chat_views
 import intake.message_views
 import intake.recording_views
 import intake.views
+import integrations.twilio.alert_message_webhooks
+import integrations.twilio.alert_webhooks
 import integrations.twilio.messaging_webhooks
 import integrations.twilio.voice_webhooks
 import metrics
+import notifications.alert_views
 import notifications.oncall_api
 import notifications.oncall_views
 import notifications.staff_contact_views
@@ -37,7 +40,9 @@ import triage.triage_views
 import triage.views
 from access.guard import access_middleware
 from bootstrap import Deps, build_deps
+from jobqueue import send_alert_attempts
 from migrations import runner
+from notifications.alert_acks import AlertEvents
 from settings import Settings, SettingsError
 from triage.timeline import note_message
 from web import api_docs, rendering
@@ -84,6 +89,14 @@ async def _in_process_worker(app: web.Application) -> AsyncIterator[None]:
     await asyncio.to_thread(worker.stop)
 
 
+def _alert_events(deps: Deps) -> AlertEvents:
+    def enqueue(attempt_ids: Sequence[int]) -> None:
+        for attempt_id in attempt_ids:
+            deps.enqueuer.submit(send_alert_attempts, attempt_id)
+
+    return AlertEvents(enqueue=enqueue)
+
+
 def create_app(deps: Deps, *, in_process_worker: bool | None = None) -> web.Application:
     """The application; with an in-process queue its jobs run in a thread here, unless told not."""
     app = web.Application(
@@ -107,6 +120,8 @@ def create_app(deps: Deps, *, in_process_worker: bool | None = None) -> web.Appl
     intake.chat_views.register(app)
     integrations.twilio.messaging_webhooks.register(app)
     integrations.twilio.voice_webhooks.register(app)
+    integrations.twilio.alert_webhooks.register(app, events=_alert_events(deps))
+    integrations.twilio.alert_message_webhooks.register(app)
     triage.views.register(app)
     triage.queue_stream.register(app)
     triage.assignment_views.register(app)
@@ -120,6 +135,7 @@ def create_app(deps: Deps, *, in_process_worker: bool | None = None) -> web.Appl
     triage.case_api.register(app)
     triage.deadline_views.register(app)
     notifications.oncall_views.register(app)
+    notifications.alert_views.register(app)
     notifications.oncall_api.register(app)
     notifications.staff_contact_views.register(app)
     access.views.register(app)

@@ -209,6 +209,17 @@ class Settings(BaseSettings):
         "alert's case belongs to.",
     )
 
+    test_clock_file: Path | None = Field(
+        default=None,
+        description="Tests only: read the time from this file (an ISO 8601 instant) instead "
+        "of the system clock, so tests can move time in real processes; refused unless "
+        "HOTLINE_ALLOW_TEST_CLOCK=true.",
+    )
+    allow_test_clock: bool = Field(
+        default=False,
+        description="Tests only: permit HOTLINE_TEST_CLOCK_FILE. Never set in production.",
+    )
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -368,6 +379,19 @@ class Settings(BaseSettings):
         if not valid:
             raise ValueError("is not a valid phone number")
         return value
+
+    @model_validator(mode="after")
+    def _test_clock_only_when_allowed(self) -> Settings:
+        if self.test_clock_file is not None and not self.allow_test_clock:
+            raise ValueError(
+                "HOTLINE_TEST_CLOCK_FILE is for tests only and needs HOTLINE_ALLOW_TEST_CLOCK=true"
+            )
+        return self
+
+    @field_validator("test_clock_file", mode="before")
+    @classmethod
+    def _empty_path_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
 
     @field_validator("secret_key", "metrics_token")
     @classmethod

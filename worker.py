@@ -17,12 +17,15 @@ from rq.timeouts import TimerDeathPenalty
 
 from bootstrap import Deps, build_deps
 from jobqueue import QUEUE_NAME, JobContext, in_chunks, set_job_context
+from notifications import alert_sweeps
 from settings import Settings
 from triage import sweeps
 
 log = structlog.get_logger(__name__)
 
 SWEEP_LOCK_KEY = "hotline:sweep-lock"
+# Every sweep the worker runs: intake and triage work, then the alert engine's.
+SWEEPS = (*sweeps.SWEEPS, *alert_sweeps.SWEEPS)
 
 
 class Sweeper:
@@ -32,6 +35,8 @@ class Sweeper:
         self._context = context
         self._interval = context.settings.sweep_seconds
         self._grace = timedelta(seconds=context.settings.sweep_grace_seconds)
+        # The last sweep's rows by sweep name (for tests and logs).
+        self.found: dict[str, int] = {}
 
     def sweep(self, *, take_turn: bool = True) -> int:
         """One sweep; returns how many rows it enqueued (0 if another worker swept just now).
@@ -43,15 +48,15 @@ class Sweeper:
         turn_ms = max(1, int(self._interval * 900))
         if take_turn and not redis.set(SWEEP_LOCK_KEY, "1", nx=True, px=turn_ms):
             return 0
-        found = 0
-        for sweep in sweeps.SWEEPS:
+        self.found = {}
+        for sweep in SWEEPS:
             with self._context.transaction() as session:
                 ids = sweep.find(session, now=self._context.clock.now(), grace=self._grace)
             self._context.queue.enqueue_many([sweep.job(chunk) for chunk in in_chunks(ids)])
             if ids:
                 log.info("sweeper_enqueued", sweep=sweep.name, rows=len(ids))
-            found += len(ids)
-        return found
+            self.found[sweep.name] = len(ids)
+        return sum(self.found.values())
 
     def sweep_safely(self) -> None:
         try:

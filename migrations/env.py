@@ -8,6 +8,7 @@ from sqlalchemy import Connection, create_engine, pool
 # Imported for their side effect: each registers its tables on Base.metadata (autogenerate).
 import access.models  # noqa: F401
 import intake.models  # noqa: F401
+import notifications.alert_models
 import notifications.models  # noqa: F401
 import triage.models  # noqa: F401
 from db import Base

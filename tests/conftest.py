@@ -32,6 +32,9 @@ from worker import Sweeper
 
 # Tables emptied between tests (hotlines are reference data from the migration and stay).
 TABLES = (
+    "alert_attempts",
+    "alerts",
+    "escalations",
     "oncall_overrides",
     "oncall_schedules",
     "child_welfare_notifications",

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from access.models import StaffUser
 from intake import delivery
 from intake.models import Call, Chat, Contact, Hotline, Message, PhoneOptOut, Recording
+from notifications.alert_read import CaseEscalation, case_escalation
 from triage import timeline_view
 from triage.linking import proposals_for_case
 from triage.models import Case, CaseEvent, Deadline, DeadlineKind, LinkProposal
@@ -62,6 +63,8 @@ class CasePage:
     routing: RoutingSection | None = None
     # Notes, deadlines and the cases the events name (triage/timeline_view.py).
     timeline: timeline_view.TimelineData = field(default_factory=timeline_view.TimelineData)
+    # Each escalation step, alert, attempt and acknowledgement (triage/_escalation.html).
+    escalation: CaseEscalation | None = None
 
     @property
     def message_count(self) -> int:
@@ -121,6 +124,7 @@ async def load(
         triage=await load_state(session, case_id),
         routing=await case_section(session, case),
         timeline=await timeline_view.load(session, case, events, staff_names),
+        escalation=await case_escalation(session, case),
     )
 
 

@@ -26,6 +26,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from intake.models import Hotline
+from notifications.alert_stop import stop_for_met_deadlines_sync
 from triage.deadline_config import DeadlineConfig, deadline_config
 from triage.models import Case, Deadline, DeadlineKind
 from triage.queue_events import note_case_changed
@@ -79,6 +80,8 @@ def meet(session: Session, case: Case, kind: DeadlineKind, *, now: datetime) -> 
         .values(met_at=now)
         .execution_options(synchronize_session="fetch")
     )
+    # Met: its escalation stops in this same transaction (no step, repeat or send after it).
+    stop_for_met_deadlines_sync(session, case.id, now)
     refresh_queue_deadline(session, case)
     return bool(getattr(result, "rowcount", 0))
 
@@ -91,6 +94,7 @@ def end_all(session: Session, case: Case, *, now: datetime) -> None:
         .values(met_at=now)
         .execution_options(synchronize_session="fetch")
     )
+    stop_for_met_deadlines_sync(session, case.id, now)
     refresh_queue_deadline(session, case)
 
 

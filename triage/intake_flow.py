@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from crypto import DataCipher
 from intake import phone
 from intake.models import Contact, Hotline, PhoneStatus
+from notifications import alert_engine
 from triage import linking
 from triage.deadline_config import deadline_config
 from triage.models import ActorKind, Case, CaseEvent, CaseStatus, Deadline, DeadlineKind
@@ -95,16 +96,20 @@ def _open_case(session: Session, contact: Contact, hotline: Hotline, *, now: dat
     session.add(case)
     session.flush()
     case.reference = case_reference(hotline, case.id, contact.received_at)
+    # New, so nothing to look up: the case's queue fields above are already its own.
+    deadline = Deadline(
+        case_id=case.id,
+        kind=DeadlineKind.TRIAGE,
+        clock_mode=config.triage.mode,
+        started_at=contact.received_at,
+        due_at=due_at,
+    )
+    session.add(deadline)
+    session.flush()
+    # Its escalation steps, planned at once (the sweeper would plan a deadline left unplanned).
+    alert_engine.plan(session, deadline, case, now=now)
     session.add_all(
         [
-            # New, so nothing to look up: the case's queue fields above are already its own.
-            Deadline(
-                case_id=case.id,
-                kind=DeadlineKind.TRIAGE,
-                clock_mode=config.triage.mode,
-                started_at=contact.received_at,
-                due_at=due_at,
-            ),
             CaseEvent(
                 case_id=case.id,
                 at=contact.received_at,

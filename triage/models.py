@@ -126,6 +126,12 @@ class CaseEvent(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
+# Open deadlines whose escalation plan is missing or was made for another due time.
+UNPLANNED = (
+    "met_at IS NULL AND (escalation_plan_due_at IS NULL OR escalation_plan_due_at <> due_at)"
+)
+
+
 class Deadline(Base):
     __tablename__ = "deadlines"
     __table_args__ = (
@@ -135,6 +141,14 @@ class Deadline(Base):
             "due_at",
             postgresql_where=text("met_at IS NULL"),
             sqlite_where=text("met_at IS NULL"),
+        ),
+        # The escalation sweeper's query: open deadlines whose steps are not planned (yet, or
+        # for their present due time: a reopened or merged case moved it).
+        Index(
+            "ix_deadlines_unplanned",
+            "id",
+            postgresql_where=text(UNPLANNED),
+            sqlite_where=text(UNPLANNED),
         ),
     )
 
@@ -146,6 +160,9 @@ class Deadline(Base):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     met_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The due time the escalation steps were planned for (notifications/alert_engine.py); NULL
+    # or another time than due_at: to be planned.
+    escalation_plan_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class CaseNote(Base):

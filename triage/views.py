@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from access.models import Role
 from intake.models import Channel, Hotline, ReporterRole
+from notifications import alert_read
 from triage import search
 from triage.assignment import Assignee, eligible_assignees
 from triage.labels import CLOCK_MODE_LABELS, CLOSE_REASON_LABELS, STATUS_LABELS
@@ -275,6 +276,8 @@ async def _render_page(
     async with deps.sessions() as session:
         hotlines = await _hotlines(session)
         assignees: list[Assignee] = await eligible_assignees(session)
+        # Alerts waiting for someone: a banner linking to /alerts (hotline staff).
+        open_alerts = await alert_read.open_count(session) if _may_assign(request) else 0
         context: dict[str, Any] = {}
         try:
             query = _queue_request(request, [h.id for h in hotlines])
@@ -299,6 +302,7 @@ async def _render_page(
             "at_risk_hours": _hours(deps.settings.queue_at_risk_hours),
             "at_risk_seconds": int(at_risk_window(request).total_seconds()),
             "may_assign": _may_assign(request),
+            "open_alerts": open_alerts,
         }
     )
     return render(request, "triage/queue.html", context, status=status)

@@ -17,6 +17,7 @@ from intake import messaging
 from intake.models import Channel, Message
 from integrations.twilio.webhooks import form_fields, twilio_webhook
 from jobqueue import take_in_contacts
+from notifications import alert_acks
 from triage.timeline import note_message
 from web.appkeys import deps_key
 
@@ -36,6 +37,28 @@ ERROR_REASONS = {
     "30008": "the carrier reported an unknown error",
     "63016": "WhatsApp allows free-form replies only within 24 hours of the sender's last message",
 }
+
+
+# The answer to a staff member's "OK <code>", in Danish and English.
+ACK_REPLIES = {
+    alert_acks.AckOutcome.ACKNOWLEDGED: (
+        "Kvitteret: sag {reference}. Tak.\nAcknowledged: case {reference}. Thank you."
+    ),
+    alert_acks.AckOutcome.ALREADY: (
+        "Alarmen for sag {reference} var allerede kvitteret.\n"
+        "The alert for case {reference} was already acknowledged."
+    ),
+    alert_acks.AckOutcome.CLOSED: (
+        "Alarmen for sag {reference} kræver ikke længere handling.\n"
+        "The alert for case {reference} needs no action any more."
+    ),
+}
+
+
+def _ack_twiml(result: alert_acks.AckResult) -> web.Response:
+    reply = MessagingResponse()
+    reply.message(ACK_REPLIES[result.outcome].format(reference=result.reference))
+    return web.Response(text=str(reply), content_type="text/xml")
 
 
 def _empty_twiml() -> web.Response:
@@ -58,6 +81,14 @@ async def inbound_message(request: web.Request) -> web.StreamResponse:
         provider_id=sid,
     )
     deps = request.app[deps_key]
+    if not whatsapp:
+        # "OK <code>" from a staff phone acknowledges an alert; any other text is a message.
+        async with deps.sessions() as session, session.begin():
+            acknowledged = await alert_acks.acknowledge_by_sms(
+                session, sender=sender, body=msg.body, provider_id=sid, now=deps.clock.now()
+            )
+        if acknowledged is not None:
+            return _ack_twiml(acknowledged)
     try:
         async with deps.sessions() as session, session.begin():
             received = await messaging.receive_message(

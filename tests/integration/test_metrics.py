@@ -129,8 +129,10 @@ async def test_the_figures_are_counted_from_the_database_at_scrape_time(
         assert set(samples) == every
     assert opened[key(hotline="copenhagen", kind="triage")] == 0
     assert opened[key(hotline="national", kind="visitation")] == 0
-    # No alert engine yet: the counter is there, with nothing in it.
-    assert found["hotline_alert_delivery_failures"] == {}
+    # No alert has failed: every channel is named, at zero.
+    assert found["hotline_alert_delivery_failures"] == {
+        key(channel=c): 0 for c in ("voice", "sms", "email")
+    }
 
     # Counted at each scrape, not kept: two hours later the due-soon ones are overdue.
     clock.advance(timedelta(hours=3, minutes=30))

@@ -44,6 +44,9 @@ MODEL_TABLES = {
     "routings",
     "oncall_schedules",
     "oncall_overrides",
+    "escalations",
+    "alerts",
+    "alert_attempts",
 }
 
 

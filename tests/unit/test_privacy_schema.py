@@ -15,6 +15,7 @@ from sqlalchemy.types import TypeDecorator, TypeEngine
 
 import access.models
 import intake.models
+import notifications.alert_models
 import notifications.models
 import triage.models
 from db import Base, EncryptedJSON, EncryptedText
@@ -22,7 +23,13 @@ from db import Base, EncryptedJSON, EncryptedText
 FORBIDDEN = ("risk", "score", "religion", "faith", "ethnic", "race", "opinion", "politic")
 # Numbers that describe no one: the queue's sort rank and municipality codes (of the 98).
 NUMERIC_ALLOWED = {"queue_rank", "subject_municipality", "reporter_municipality"}
-MODEL_MODULES = (access.models, intake.models, notifications.models, triage.models)
+MODEL_MODULES = (
+    access.models,
+    intake.models,
+    notifications.alert_models,
+    notifications.models,
+    triage.models,
+)
 PERSONAL = re.compile(r"reporter_(name|organisation|phone_raw|phone_e164|email)")
 
 

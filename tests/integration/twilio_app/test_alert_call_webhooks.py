@@ -37,6 +37,7 @@ from tests.support.messaging import post_signed
 from tests.support.twilio_signing import ACCOUNT_SID, PUBLIC_BASE_URL, sign_form
 from tests.support.twilio_stub import TwilioStub, running_stub, stub_environ
 from triage.deadline_clock import DeadlineKind
+from web.appkeys import alert_call_events_key
 from web.policy import csrf_mode, is_public
 
 pytestmark = pytest.mark.asyncio
@@ -117,8 +118,8 @@ def engine() -> FakeAlertEngine:
 @pytest_asyncio.fixture
 async def client(deps: Deps, engine: FakeAlertEngine) -> AsyncIterator[TestClient]:  # type: ignore[type-arg]
     app = create_app(deps, in_process_worker=False)
-    # What server.py will do once the alert engine exists.
-    alert_webhooks.register(app, events=engine)
+    # server.py registers the webhooks with the real engine; this test's engine stands in.
+    app[alert_call_events_key] = engine
     async with TestClient(TestServer(app)) as test_client:
         yield test_client
 

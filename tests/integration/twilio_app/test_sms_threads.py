@@ -93,7 +93,11 @@ async def sms_contact(client: Any, deps: Deps, body: str = "Hej, jeg er bekymret
 
 
 def sweep(deps: Deps) -> int:
-    return Sweeper(deps.job_context()).sweep(take_turn=False)
+    """Sweep as the worker does; how many outbound messages it enqueued (the other sweeps, e.g.
+    the escalation of the case's deadlines, may find work of their own)."""
+    sweeper = Sweeper(deps.job_context())
+    sweeper.sweep(take_turn=False)
+    return sweeper.found["pending_messages"]
 
 
 # --- messages in ---------------------------------------------------------------------------
