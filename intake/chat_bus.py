@@ -1,8 +1,9 @@
 """Fan-out of web chat events between server processes, over Redis pub/sub.
 
 Each process knows only its own WebSockets. Every event is published (a channel per chat,
-`hotline:chat:<id>`, and one for the staff list, `hotline:chats`) and each process's listener
-forwards it to its local sockets: a visitor on process A and staff on process B talk.
+`hotline:<db>:chat:<id>`, and one for the staff list, `hotline:<db>:chats`, <db> being the Redis
+database number) and each process's listener forwards it to its local sockets: a visitor on
+process A and staff on process B talk.
 On embedded defaults the client is fakeredis on the process's own in-memory server.
 """
 
@@ -19,13 +20,15 @@ from aiohttp import web
 
 log = structlog.get_logger(__name__)
 
-STAFF_CHANNEL = "hotline:chats"
-CHAT_PREFIX = "hotline:chat:"
-
 
 class ChatBus:
     def __init__(self, client: aredis.Redis) -> None:
         self.client = client
+        # Pub/sub ignores database numbers: the channels name the one the client uses, so
+        # deployments and parallel test runs on one Redis server do not hear each other.
+        db = client.connection_pool.connection_kwargs.get("db", 0)
+        self.staff_channel = f"hotline:{db}:chats"
+        self.chat_prefix = f"hotline:{db}:chat:"
         self.visitors: dict[int, set[web.WebSocketResponse]] = {}
         # Every staff socket on this process and the chats it has accepted.
         self.staff: dict[web.WebSocketResponse, set[int]] = {}
@@ -56,16 +59,18 @@ class ChatBus:
     # --- publishing and forwarding ---------------------------------------------------------
 
     async def to_chat(self, chat_id: int, event: dict[str, Any]) -> None:
-        await self.client.publish(f"{CHAT_PREFIX}{chat_id}", json.dumps({**event, "chat": chat_id}))
+        await self.client.publish(
+            f"{self.chat_prefix}{chat_id}", json.dumps({**event, "chat": chat_id})
+        )
 
     async def to_staff(self, event: dict[str, Any]) -> None:
-        await self.client.publish(STAFF_CHANNEL, json.dumps(event))
+        await self.client.publish(self.staff_channel, json.dumps(event))
 
     async def start(self) -> None:
         """Subscribe (awaited, so events published after start-up are heard), then listen."""
         self._pubsub = self.client.pubsub()
-        await self._pubsub.subscribe(STAFF_CHANNEL)
-        await self._pubsub.psubscribe(f"{CHAT_PREFIX}*")
+        await self._pubsub.subscribe(self.staff_channel)
+        await self._pubsub.psubscribe(f"{self.chat_prefix}*")
         self._task = asyncio.create_task(self._listen(), name="chat-bus")
 
     async def stop(self) -> None:
@@ -94,10 +99,10 @@ class ChatBus:
                 await asyncio.sleep(1)
 
     async def _forward(self, channel: str, data: str) -> None:
-        if channel == STAFF_CHANNEL:
+        if channel == self.staff_channel:
             targets = list(self.staff)
         else:
-            chat_id = int(channel.removeprefix(CHAT_PREFIX))
+            chat_id = int(channel.removeprefix(self.chat_prefix))
             targets = list(self.visitors.get(chat_id, ()))
             targets += [ws for ws, chats in self.staff.items() if chat_id in chats]
         for ws in targets:
